@@ -1,0 +1,44 @@
+# countysim: the two commands a new user needs are `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+OUT ?= results/baseline
+
+.PHONY: run test lint reference venv clean
+
+# Bootstrap: a .venv from the first Python 3.12+ on the machine (pyenv's shim honours
+# .python-version), then the project with its dev extras. Re-installs when pyproject changes.
+$(STAMP): pyproject.toml
+	@set -e; \
+	if [ ! -x $(PY) ]; then \
+	  for cand in python3 python3.13 python3.12 python; do \
+	    if command -v $$cand >/dev/null 2>&1 && $$cand -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then \
+	      echo "creating $(VENV) with $$($$cand --version)"; $$cand -m venv $(VENV); break; \
+	    fi; \
+	  done; \
+	  if [ ! -x $(PY) ]; then echo "error: no Python 3.12+ found (install one, e.g. pyenv install 3.12)" >&2; exit 1; fi; \
+	fi
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/countysim run configs/scenarios/baseline.yaml --out $(OUT)
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check sim experiments tests benchmarks
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check sim experiments tests benchmarks
+	$(VENV)/bin/ruff format --check sim experiments tests benchmarks
+
+# Regenerate the golden files of the reference scenarios and show what changed.
+reference: $(STAMP)
+	$(PY) -m experiments.reference --update
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

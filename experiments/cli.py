@@ -1,0 +1,150 @@
+"""The ``countysim`` command: run | validate | schema | indicators.
+
+Input problems (a bad scenario, map file, override or path) are reported as one
+paragraph naming the file and field, with exit status 2 and no traceback; anything else
+is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sim.errors import InputError
+
+EXIT_INPUT = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="countysim",
+        description="Agent-based simulation of China's County Commerce Three-Year Action Plan (2023-2025).",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run one scenario and write its outputs")
+    run.add_argument("scenario", help="scenario YAML file")
+    run.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="override a field by dotted path, e.g. policy.store_upgrade_subsidy=0.5 (repeatable)",
+    )
+    run.add_argument("--seed", type=int, default=None, help="run seed (overrides the scenario's seed)")
+    run.add_argument("--out", default=None, help="output folder (default results/runs/<scenario name>-seed<seed>)")
+    run.add_argument("--no-figures", action="store_true", help="skip figures")
+    run.add_argument("--progress", choices=("auto", "on", "off"), default=None, help="progress bar")
+
+    val = sub.add_parser("validate", help="check a scenario file (and its map) without running it")
+    val.add_argument("scenario")
+    val.add_argument("--set", dest="overrides", action="append", default=[], metavar="K=V")
+
+    sch = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    sch.add_argument("--out", default=None, help="write to a file instead of standard output")
+
+    sub.add_parser("indicators", help="list every indicator with its unit and meaning")
+    return p
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from experiments.single import run_to_folder, summary_table
+    from sim.config import load_scenario
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    seed = scenario.seed if args.seed is None else args.seed
+    if seed < 0:
+        raise InputError(
+            f"--seed must be a non-negative integer (got {seed})", source="command line", location="--seed"
+        )
+    out = Path(args.out) if args.out else Path("results") / "runs" / f"{_slug(scenario.name)}-seed{seed}"
+    _check_writable(out)
+    progress = None if args.progress is None else {"on": True, "off": False, "auto": None}[args.progress]
+    result, folder = run_to_folder(
+        scenario, out, seed=seed, progress=progress, figures=False if args.no_figures else None
+    )
+    print(f"{scenario.name}: {len(result.timeseries)} weeks, seed {seed}, {result.wall_seconds:.1f} s")
+    print(summary_table(result))
+    print(f"outputs written to {folder}")
+    return 0
+
+
+def _slug(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)[:80] or "run"
+
+
+def _check_writable(out: Path) -> None:
+    """Fail early, before a long run, if the output folder cannot be written."""
+    if out.exists() and not out.is_dir():
+        raise InputError("exists and is not a folder; give a folder path for --out", source=str(out), location="--out")
+    parent = out.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InputError(f"cannot create the output folder: {parent} is a file", source=str(out), location="--out")
+    import os
+
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(
+            f"cannot create the output folder: {parent} is not writable", source=str(out), location="--out"
+        )
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from sim.config import load_scenario
+    from sim.geography import build_map
+    from sim.model import express_villages
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    county = build_map(scenario.map, scenario._base_dir)
+    express_villages(scenario, county)  # express ids refer to the map: check them too
+    print(
+        f"{args.scenario}: valid ({county.n} settlements: {len(county.townships)} townships, "
+        f"{len(county.villages)} villages, {county.total_population:,} people)"
+    )
+    return 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from sim.config import json_schema
+
+    text = json.dumps(json_schema(), indent=2, ensure_ascii=False, default=str)
+    if args.out:
+        from experiments import atomic
+
+        atomic.write_text(args.out, text + "\n")
+    else:
+        print(text)
+    return 0
+
+
+def _cmd_indicators(args: argparse.Namespace) -> int:
+    from sim.indicators import describe
+
+    for d in describe():
+        print(f"{d['name']:32s} {d['unit']:22s} {d['zh']}  {d['meaning']}")
+    return 0
+
+
+COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema, "indicators": _cmd_indicators}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``countysim`` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except InputError as err:
+        print(f"countysim: error: {err.render()}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("countysim: interrupted; no partial output was left behind", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""One run written to a folder: the series, the summary, the manifest and the figures.
+
+The folder is staged under a temporary name and renamed into place when everything is
+written, so an interrupted or failed run never leaves a folder that looks complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from experiments import atomic, provenance
+from sim.config import Scenario
+from sim.indicators import BY_NAME
+from sim.model import CountyModel, RunResult
+
+TIMESERIES, SUMMARY, MANIFEST, FIGURES = "timeseries.parquet", "summary.json", "manifest.json", "figures"
+
+
+def write_parquet(df: Any, path: Path) -> None:
+    """Write a DataFrame as Parquet atomically."""
+    import io
+
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    atomic.write_bytes(path, buf.getvalue())
+
+
+def manifest(scenario: Scenario, result: RunResult, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What a run folder records about its inputs and provenance."""
+    return {
+        "kind": "run",
+        "scenario": scenario.canonical(),
+        "scenario_hash": result.scenario_hash,
+        "seed": result.seed,
+        "weeks": len(result.timeseries),
+        "wall_seconds": round(result.wall_seconds, 3),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "versions": provenance.package_versions(),
+        "git_commit": provenance.git_commit(),
+        "machine": provenance.machine(),
+        **(extra or {}),
+    }
+
+
+def run_to_folder(
+    scenario: Scenario,
+    out: str | Path,
+    seed: int | None = None,
+    progress: bool | None = None,
+    figures: bool | None = None,
+) -> tuple[RunResult, Path]:
+    """Run a scenario and write its outputs into ``out``.
+
+    Args:
+        scenario: The validated scenario.
+        out: Output folder (replaced atomically if it exists).
+        seed: Overrides the scenario's seed.
+        progress: Progress bar on/off (None: the scenario's setting).
+        figures: Write figures (None: the scenario's ``outputs.figures``).
+
+    Returns:
+        The run's result and the folder written.
+    """
+    model = CountyModel(scenario, seed=seed)
+    result = model.run(progress=progress)
+    out = Path(out)
+    with atomic.staged_dir(out) as stage:
+        write_parquet(result.timeseries, stage / TIMESERIES)
+        summary = {
+            "scenario": scenario.name,
+            "seed": result.seed,
+            "final_year": {
+                "from": result.timeseries["date"].iloc[max(0, len(result.timeseries) - 52)].date().isoformat(),
+                "to": result.timeseries["date"].iloc[-1].date().isoformat(),
+            },
+            "indicators": {
+                name: {
+                    "value": value,
+                    "unit": BY_NAME[name].unit,
+                    "zh": BY_NAME[name].zh,
+                    "summary": BY_NAME[name].summary,
+                }
+                for name, value in result.summary.items()
+            },
+            "events": {k: len(v) for k, v in result.events.items()},
+        }
+        atomic.write_json(stage / SUMMARY, summary)
+        atomic.write_json(stage / MANIFEST, manifest(scenario, result))
+        if scenario.outputs.figures if figures is None else figures:
+            from experiments.plots import run_figures
+
+            run_figures(model, result.timeseries, stage / FIGURES)
+    return result, out
+
+
+def summary_table(result: RunResult) -> str:
+    """A short plain-text table of the final-year values, for the terminal."""
+    lines = [f"{'indicator':32s} {'final year':>14s}  unit"]
+    for name, value in result.summary.items():
+        ind = BY_NAME[name]
+        text = f"{value:,.3f}" if abs(value) < 1000 else f"{value:,.0f}"
+        lines.append(f"{name:32s} {text:>14s}  {ind.unit}")
+    return "\n".join(lines)

@@ -1,0 +1,19 @@
+"""countysim's model: one county under one policy mix, as a function of (scenario, seed).
+
+Public API::
+
+    import sim
+    scenario = sim.load_scenario("configs/scenarios/baseline.yaml", ["policy.store_upgrade_subsidy=0.5"])
+    result = sim.CountyModel(scenario, seed=1).run()
+    result.timeseries  # one row per week, a column per indicator
+    result.summary     # final-year values
+
+This package never imports ``experiments`` (sweeps, outputs, plots).
+"""
+
+from sim.config import Scenario, load_scenario
+from sim.errors import InputError, MapError
+from sim.indicators import INDICATORS
+from sim.model import CountyModel, RunResult
+
+__all__ = ["INDICATORS", "CountyModel", "InputError", "MapError", "RunResult", "Scenario", "load_scenario"]

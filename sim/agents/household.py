@@ -1,0 +1,166 @@
+"""Households: state in NumPy columns, one thin Mesa agent per row.
+
+A median county has about 130,000 households. Looping over Python objects every week
+would make sweeps of thousands of runs impossible, so the state of all households lives
+in one :class:`HouseholdTable` (a column per attribute) and weekly decisions are array
+operations over all rows at once (see :mod:`sim.markets`). Each household is still a
+Mesa agent — :class:`HouseholdAgent` — so Mesa tools (agent sets, counts by type,
+inspection in the live page) see them; its attributes are views onto its row.
+
+One agent may stand for several real households (``population.households_per_agent``):
+its ``weight`` says how many, and every total is weighted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from sim.config import Scenario
+from sim.geography import VILLAGE, CountyMap
+
+
+@dataclass
+class HouseholdTable:
+    """All households of a county, one row each.
+
+    Attributes:
+        node: Settlement index where the household lives.
+        township: Township index of that settlement (the county town for itself).
+        weight: Real households this row stands for.
+        size: Persons per household.
+        income: Disposable income of the household (yuan/year).
+        farm_income: Part of ``income`` from farming (yuan/year).
+        vehicle: Has a car or motorbike usable for shopping.
+        age_head: Age of the household head (years).
+        online_buyer: Buys online (adoption is dynamic in later issues).
+        rural: Lives in an administrative village (the plan's target population).
+    """
+
+    node: np.ndarray
+    township: np.ndarray
+    weight: np.ndarray
+    size: np.ndarray
+    income: np.ndarray
+    farm_income: np.ndarray
+    vehicle: np.ndarray
+    age_head: np.ndarray
+    online_buyer: np.ndarray
+    rural: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.node)
+
+    @property
+    def real_households(self) -> float:
+        """Number of real households represented."""
+        return float(self.weight.sum())
+
+
+def households_per_node(county: CountyMap, household_size: float) -> np.ndarray:
+    """Real households in each settlement (integers, at least one where anyone lives)."""
+    n = np.rint(county.population / household_size).astype(np.int64)
+    return np.maximum(n, (county.population > 0).astype(np.int64))
+
+
+def create_households(scenario: Scenario, county: CountyMap, rng: np.random.Generator) -> HouseholdTable:
+    """Draw the county's households from the scenario's population parameters.
+
+    Agents per settlement are ``ceil(households / households_per_agent)``; weights are
+    split so they add up to the settlement's real households exactly, so weighted totals
+    do not depend on the screening factor.
+    """
+    pop = scenario.population
+    hh = households_per_node(county, pop.household_size)
+    k = pop.households_per_agent
+    agents = -(-hh // k)  # ceil division
+    node = np.repeat(np.arange(county.n), agents)
+    weight = np.full(len(node), float(k))
+    # the last agent of each settlement carries the remainder
+    ends = np.cumsum(agents) - 1
+    weight[ends] = hh - (agents - 1) * k
+    n = len(node)
+
+    # persons: 1 + Poisson so that the mean matches household_size
+    size = 1 + rng.poisson(max(pop.household_size - 1.0, 0.0), n)
+    # log-normal income per capita with the given mean
+    sigma = pop.income_sigma
+    per_capita = pop.income_per_capita * np.exp(rng.normal(-0.5 * sigma**2, sigma, n))
+    income = per_capita * size
+    rural = county.kind[node] == VILLAGE
+    # only village households farm; their farm share is scaled so the county-wide share
+    # among rural households matches the scenario
+    farm_income = np.where(rural, income * pop.farm_income_share, 0.0)
+    vehicle = rng.random(n) < pop.vehicle_share
+    age_head = np.clip(rng.normal(pop.age_head_mean, 12.0, n), 18, 95)
+    # older heads adopt online buying less: shift adoption odds by age (assumption:
+    # one logit unit per 20 years from the mean)
+    base = np.log(pop.online_buyer_share / (1 - pop.online_buyer_share)) if 0 < pop.online_buyer_share < 1 else None
+    if base is None:
+        online = np.full(n, pop.online_buyer_share >= 1.0)
+    else:
+        p = 1 / (1 + np.exp(-(base - (age_head - pop.age_head_mean) / 20.0)))
+        online = rng.random(n) < p
+    return HouseholdTable(
+        node=node,
+        township=county.township[node],
+        weight=weight,
+        size=size.astype(np.int32),
+        income=income,
+        farm_income=farm_income,
+        vehicle=vehicle,
+        age_head=age_head,
+        online_buyer=online,
+        rural=rural,
+    )
+
+
+class HouseholdAgent(mesa.Agent):
+    """A household as a Mesa agent: a handle onto one row of the household table.
+
+    It holds no state of its own, so vectorised decisions and the agent view never
+    disagree.
+    """
+
+    def __init__(self, model: mesa.Model, row: int):
+        super().__init__(model)
+        self.row = row
+
+    @property
+    def table(self) -> HouseholdTable:
+        return self.model.households
+
+    @property
+    def node(self) -> int:
+        return int(self.table.node[self.row])
+
+    @property
+    def cell(self):
+        """The Mesa network cell of the household's settlement."""
+        return self.model.space[self.node]
+
+    @property
+    def weight(self) -> float:
+        return float(self.table.weight[self.row])
+
+    @property
+    def income(self) -> float:
+        return float(self.table.income[self.row])
+
+    @property
+    def online_buyer(self) -> bool:
+        return bool(self.table.online_buyer[self.row])
+
+    @property
+    def last_spending(self) -> float:
+        """Everyday spending of the last week (yuan)."""
+        return float(self.model.market.last_budget[self.row])
+
+    @property
+    def last_channel_shares(self) -> dict[str, float]:
+        """How last week's spending was split among channels."""
+        from sim.markets import CHANNELS
+
+        return dict(zip(CHANNELS, self.model.market.last_shares[self.row].tolist(), strict=True))

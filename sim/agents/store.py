@@ -1,0 +1,151 @@
+"""Village stores (村级便民商店): traditional shops and standardised new-type stores.
+
+A store earns a gross margin on what the village's households spend with it, pays for
+restocking (cheaper when a chain supplies it) and its fixed costs, and keeps cash. Once
+a month it may upgrade to the new-type standard (with the programme's subsidy), join a
+chain's supply, or close after sustained losses; it closes at once if its cash runs out,
+so negative cash never goes unrecorded.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mesa.discrete_space import FixedAgent
+
+if TYPE_CHECKING:
+    from sim.agents.retailer import ChainRetailer
+    from sim.model import CountyModel
+
+TRADITIONAL, NEWTYPE = "traditional", "newtype"
+STORE_KINDS = (TRADITIONAL, NEWTYPE)
+
+
+class VillageStore(FixedAgent):
+    """One village store, fixed to its village's cell.
+
+    Attributes:
+        node: The village's settlement index.
+        kind: ``traditional`` or ``newtype``.
+        chain: The chain retailer supplying it, if any.
+        cash: Cash on hand (yuan).
+        hurdle: The owner's required return multiplier (1 = invests when payback is met).
+        revenue_week, profit_week: Last week's books (yuan).
+        month_profit: Profit so far this month; loss_months: consecutive loss months.
+        is_open: False once the store has exited (it is then removed from the model).
+    """
+
+    def __init__(self, model: CountyModel, node: int, kind: str, cash: float, hurdle: float):
+        super().__init__(model)
+        self.node = node
+        self.kind = kind
+        self.chain: ChainRetailer | None = None
+        self.cash = cash
+        self.hurdle = hurdle
+        self.revenue_week = 0.0
+        self.profit_week = 0.0
+        self.month_profit = 0.0
+        self.loss_months = 0
+        self.is_open = True
+        self.opened_step = model.steps
+        self.cell = model.space[node]
+
+    # --- what households see ---------------------------------------------------------
+
+    @property
+    def markup(self) -> float:
+        s = self.model.config.stores
+        return s.markup_newtype if self.kind == NEWTYPE else s.markup_traditional
+
+    @property
+    def assortment(self) -> float:
+        s = self.model.config.stores
+        return s.assortment_newtype if self.kind == NEWTYPE else s.assortment_traditional
+
+    def basket_ratio(self, kind: str | None = None) -> float:
+        """The store's price and range as a cost per yuan of basket (see markets)."""
+        s = self.model.config.stores
+        k = kind or self.kind
+        markup = s.markup_newtype if k == NEWTYPE else s.markup_traditional
+        assort = s.assortment_newtype if k == NEWTYPE else s.assortment_traditional
+        return float(self.model.market.basket_ratio(1.0 + markup, assort))
+
+    # --- books -----------------------------------------------------------------------
+
+    def weekly_profit(self, revenue: float, kind: str | None = None, chained: bool | None = None) -> float:
+        """Profit of a week with this revenue, for the store as it is or as it might be."""
+        s = self.model.config.stores
+        k = kind or self.kind
+        c = (self.chain is not None) if chained is None else chained
+        restock = s.chain_restock_cost_share if c else s.restock_cost_share
+        fixed = s.fixed_cost_week + (s.newtype_extra_fixed_cost_week if k == NEWTYPE else 0.0)
+        fee = s.chain_fee_week if c else 0.0
+        return revenue * (s.gross_margin - restock) - fixed - fee
+
+    def book_week(self, revenue: float) -> None:
+        """Book a week's sales and costs; pay the chain its fee."""
+        self.revenue_week = revenue
+        self.profit_week = self.weekly_profit(revenue)
+        self.cash += self.profit_week
+        self.month_profit += self.profit_week
+        if self.chain is not None:
+            self.chain.receive_fee(self.model.config.stores.chain_fee_week)
+
+    def close_month(self) -> None:
+        """Count loss-making months; called at each month's turn before decisions."""
+        self.loss_months = self.loss_months + 1 if self.month_profit < 0 else 0
+        self.month_profit = 0.0
+
+    def should_exit(self) -> bool:
+        """Out of cash, or too many loss-making months in a row."""
+        return self.cash < 0 or self.loss_months >= self.model.config.stores.exit_after_loss_months
+
+    def exit(self, reason: str) -> None:
+        """Close for good: leave the chain, the cell and the model, and record the exit."""
+        self.is_open = False
+        if self.chain is not None:
+            self.chain.members.discard(self)
+            self.chain = None
+        self.model.record_exit(self, reason)
+        self.remove()
+
+    # --- monthly decisions -----------------------------------------------------------
+
+    def consider_upgrade(self) -> bool:
+        """Upgrade to the new-type standard if extra profit over the payback horizon beats
+        the owner's share of the cost (after subsidy) and the owner can pay it.
+
+        The subsidy is asked of the government only when the owner would invest with it;
+        if the programme's funds are exhausted the owner decides again without it.
+        """
+        if self.kind == NEWTYPE:
+            return False
+        m = self.model
+        s = m.config.stores
+        now, then = m.store_revenue_if(self, self.basket_ratio(NEWTYPE))
+        chained_after = self.chain is not None or m.has_chains
+        gain = self.weekly_profit(then, NEWTYPE, chained_after) - self.weekly_profit(now)
+        value = gain * 52.0 * s.payback_years
+        for rate in (m.config.policy.store_upgrade_subsidy, 0.0):
+            own = (1.0 - rate) * s.upgrade_cost
+            if value > own * self.hurdle and self.cash >= own:
+                subsidy = s.upgrade_cost - own
+                if subsidy > 0 and not m.government.pay("store_upgrade", subsidy):
+                    continue
+                self.cash -= own
+                self.kind = NEWTYPE
+                if self.chain is None and m.has_chains:
+                    m.assign_chain(self)
+                m.record_upgrade(self, subsidy)
+                return True
+        return False
+
+    def consider_chain(self) -> bool:
+        """Join a chain's supply when its cheaper restocking pays more than the fee."""
+        m = self.model
+        if self.chain is not None or not m.has_chains:
+            return False
+        if self.weekly_profit(self.revenue_week, chained=True) > self.weekly_profit(self.revenue_week):
+            m.assign_chain(self)
+            return True
+        return False

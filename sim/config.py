@@ -1,0 +1,720 @@
+"""The scenario schema: everything that describes one county run.
+
+A scenario is a YAML file validated by these pydantic models before anything runs.
+Every field carries a unit, a default, a valid range and a one-line meaning (in the
+JSON Schema that ``countysim schema`` prints), so that a researcher can sweep any of
+them by dotted path and an editor can autocomplete them. Values taken from a public
+source cite it in the field's description; values that are modelling assumptions say
+"assumption".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sim.errors import InputError
+
+Region = Literal["east_plain", "central_hill", "west_mountain", "northeast_plain"]
+Size = Literal["small", "median", "large"]
+
+
+def P(default: Any, unit: str, meaning: str, **limits: Any) -> Any:  # noqa: N802
+    """A schema field with its unit and meaning recorded in the JSON Schema.
+
+    Args:
+        default: The default value.
+        unit: The unit of measure ("yuan", "share", "km", "count", ...).
+        meaning: One line saying what the value means and where it comes from.
+        **limits: pydantic bounds (ge, le, gt, lt) giving the valid range.
+    """
+    return Field(default, description=meaning, json_schema_extra={"unit": unit}, **limits)
+
+
+class Section(BaseModel):
+    """Base for every scenario section: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+class Timeline(Section):
+    start: dt.date = P(dt.date(2023, 7, 1), "date", "First simulated week (the plan was issued 2023-07-27).")
+    end: dt.date = P(
+        dt.date(2025, 12, 31), "date", "Last simulated day; default covers the plan and its final evaluation."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Timeline:
+        if self.end <= self.start:
+            raise ValueError("timeline.end must be after timeline.start")
+        if (self.end - self.start).days < 7:
+            raise ValueError("timeline must span at least one week (7 days)")
+        from sim.calendar import SPRING_FESTIVAL
+
+        first, last = min(SPRING_FESTIVAL), max(SPRING_FESTIVAL) - 1
+        if self.start.year < first or self.end.year > last:
+            raise ValueError(f"timeline must lie within {first}-{last} (years with a known Spring Festival date)")
+        return self
+
+
+class MapConfig(Section):
+    source: Literal["generated", "file"] = P(
+        "generated", "choice", "Generate a synthetic county, or load settlements from a file."
+    )
+    region: Region = P(
+        "central_hill",
+        "choice",
+        "Region/terrain preset for the generator: east_plain, central_hill, west_mountain, northeast_plain.",
+    )
+    size: Size = P(
+        "median",
+        "choice",
+        "County size preset: small (~4 townships, 40 villages), median (~16, 250, 400,000 people), large (~30, 600).",
+    )
+    map_seed: int = P(
+        1,
+        "seed",
+        "Seed of the generated geography; kept apart from the run seed so replicates share one county.",
+        ge=0,
+        le=2**32 - 1,
+    )
+    n_townships: int | None = P(None, "count", "Override the preset's number of townships.", ge=1, le=200)
+    n_villages: int | None = P(None, "count", "Override the preset's number of administrative villages.", ge=1, le=5000)
+    population: int | None = P(None, "persons", "Override the preset's resident population.", ge=100, le=5_000_000)
+    terrain_speed_factor: float | None = P(
+        None, "share", "Override the preset's multiplier on road speeds for terrain (1 = flat).", gt=0.1, le=1.5
+    )
+    detour_factor: float = P(
+        1.3,
+        "ratio",
+        "Road length over straight-line distance for inferred roads (assumption; 1.2-1.4 is typical of rural networks).",
+        ge=1.0,
+        le=3.0,
+    )
+    speed_county_road_kmh: float = P(
+        60.0, "km/h", "Speed on county roads (county town to townships) on flat land (assumption).", gt=5, le=120
+    )
+    speed_township_road_kmh: float = P(
+        40.0, "km/h", "Speed on township roads (township to township) on flat land (assumption).", gt=5, le=100
+    )
+    speed_village_road_kmh: float = P(25.0, "km/h", "Speed on village roads on flat land (assumption).", gt=2, le=80)
+    settlements_file: Path | None = P(
+        None,
+        "path",
+        "CSV or GeoJSON of settlements (id, name, kind, lon, lat, population, optional township); relative to the scenario file.",
+    )
+    roads_file: Path | None = P(
+        None,
+        "path",
+        "Optional CSV of road edges (from, to, optional length_km, road_class); relative to the scenario file. Inferred when absent.",
+    )
+
+    @model_validator(mode="after")
+    def _file_needs_path(self) -> MapConfig:
+        if self.source == "file" and self.settlements_file is None:
+            raise ValueError("map.source is 'file' but map.settlements_file is not set")
+        if self.roads_file is not None and self.source != "file":
+            raise ValueError("map.roads_file is only used with map.source: file")
+        if self.n_townships and self.n_villages and self.n_villages < self.n_townships:
+            raise ValueError("map.n_villages must be at least map.n_townships (every township has a village)")
+        return self
+
+
+class Population(Section):
+    households_per_agent: int = P(
+        1,
+        "households",
+        "How many real households one household agent stands for (1 = one agent per household; larger is faster).",
+        ge=1,
+        le=10_000,
+    )
+    household_size: float = P(
+        3.0, "persons", "Mean persons per rural household (census-scale rural households are about 3).", ge=1.0, le=10.0
+    )
+    income_per_capita: float = P(
+        21691.0, "yuan/person/year", "Mean rural per-capita disposable income (NBS, 2023: 21,691).", gt=0, le=1_000_000
+    )
+    income_sigma: float = P(
+        0.55,
+        "log sd",
+        "Spread of log household income per capita (assumption, typical of rural income distributions).",
+        ge=0.0,
+        le=2.0,
+    )
+    farm_income_share: float = P(
+        0.34,
+        "share",
+        "Share of income from farming/household operations (NBS 2023 rural operating income is about a third).",
+        ge=0.0,
+        le=1.0,
+    )
+    vehicle_share: float = P(
+        0.45, "share", "Share of households with a car or motorbike usable for shopping (assumption).", ge=0.0, le=1.0
+    )
+    online_buyer_share: float = P(
+        0.55,
+        "share",
+        "Share of households buying online at the start (assumption; adoption becomes dynamic with the e-commerce issue).",
+        ge=0.0,
+        le=1.0,
+    )
+    age_head_mean: float = P(
+        55.0,
+        "years",
+        "Mean age of household heads (assumption; rural heads are older than the national average).",
+        ge=18,
+        le=90,
+    )
+
+
+class Behaviour(Section):
+    consumption_propensity: float = P(
+        0.826, "share", "Consumption over disposable income (NBS 2022: 16,632 / 20,133).", gt=0.0, le=1.5
+    )
+    everyday_goods_share: float = P(
+        0.35,
+        "share",
+        "Share of consumption spent on everyday goods bought through the modelled channels (assumption, near the rural Engel coefficient).",
+        gt=0.0,
+        le=1.0,
+    )
+    spring_festival_uplift: float = P(
+        0.5,
+        "share",
+        "Extra everyday spending in each of the three weeks before Spring Festival (年货 shopping) (assumption).",
+        ge=0.0,
+        le=5.0,
+    )
+    spending_noise_sd: float = P(
+        0.15,
+        "log sd",
+        "Week-to-week random variation in each household's everyday budget (assumption).",
+        ge=0.0,
+        le=2.0,
+    )
+    choice_scale_yuan: float = P(
+        30.0,
+        "yuan",
+        "Logit scale of channel choice: a cost difference of this many yuan per week shifts odds by e (assumption, calibrated later).",
+        gt=0.01,
+        le=10_000,
+    )
+    value_of_time_share: float = P(
+        0.5,
+        "share",
+        "Value of travel time as a share of the hourly income of the household (assumption; 0.3-0.6 is usual).",
+        ge=0.0,
+        le=3.0,
+    )
+    work_hours_per_year: float = P(
+        2000.0,
+        "hours",
+        "Hours of work per earner-household used to turn income into an hourly value of time (assumption).",
+        gt=100,
+        le=6000,
+    )
+    travel_cost_per_km: float = P(
+        0.6, "yuan/km", "Money cost of travel per km (fuel or fare) (assumption).", ge=0.0, le=20.0
+    )
+    no_vehicle_time_factor: float = P(
+        1.8,
+        "ratio",
+        "Travel time multiplier for households without a vehicle (bus, e-bike) (assumption).",
+        ge=1.0,
+        le=10.0,
+    )
+    village_walk_km: float = P(
+        0.5, "km", "Round-trip distance to a store within the village (assumption).", ge=0.0, le=10.0
+    )
+    trips_village: float = P(
+        2.0,
+        "trips/week",
+        "Shopping trips per week when everything is bought at the village store (assumption).",
+        ge=0.0,
+        le=14.0,
+    )
+    trips_township: float = P(
+        1.0, "trips/week", "Trips per week when everything is bought in the township (assumption).", ge=0.0, le=14.0
+    )
+    trips_county: float = P(
+        0.5, "trips/week", "Trips per week when everything is bought in the county town (assumption).", ge=0.0, le=14.0
+    )
+    parcel_fetch_trips: float = P(
+        0.7,
+        "trips/week",
+        "Trips per week to the township station to fetch parcels when the village has no express delivery (assumption).",
+        ge=0.0,
+        le=14.0,
+    )
+    online_price_index: float = P(
+        0.92, "ratio", "Online price relative to the county-town shelf price (assumption).", gt=0.0, le=3.0
+    )
+    online_wait_cost_share: float = P(
+        0.04, "share", "Cost of waiting for delivery, as a share of the basket (assumption).", ge=0.0, le=1.0
+    )
+    constant_village_store: float = P(
+        -5.0,
+        "yuan/week",
+        "Convenience value of buying next door (top-ups, credit, habit): the village store's channel constant, set so that a median central-hill county starts near 18% of rural everyday spending at village stores, 35% in townships, 25% in the county town, 22% online (assumption, to be calibrated).",
+        ge=-10_000,
+        le=10_000,
+    )
+    constant_township: float = P(
+        0.0, "yuan/week", "Township channel constant (the reference channel, 0 by convention).", ge=-10_000, le=10_000
+    )
+    constant_county_town: float = P(
+        -28.0, "yuan/week", "County-town channel constant (assumption, to be calibrated).", ge=-10_000, le=10_000
+    )
+    constant_online: float = P(
+        -64.5,
+        "yuan/week",
+        "Online channel constant: fresh food and trust issues keep part of the basket offline (assumption, to be calibrated).",
+        ge=-10_000,
+        le=10_000,
+    )
+    store_nest_scale: float = P(
+        0.3,
+        "ratio 0-1",
+        "How alike stores in one village are to shoppers (nested-logit scale): 1 = as distinct as separate channels, near 0 = a second identical store adds nothing (assumption).",
+        gt=0.01,
+        le=1.0,
+    )
+    walk_speed_kmh: float = P(4.0, "km/h", "Walking speed within a village (assumption).", gt=0.5, le=20)
+    township_market_price_index: float = P(
+        1.04,
+        "ratio",
+        "Price at a township market without a commerce centre, relative to the county town (assumption).",
+        gt=0.0,
+        le=3.0,
+    )
+    township_center_price_index: float = P(
+        1.0, "ratio", "Price at a township commerce centre relative to the county town (assumption).", gt=0.0, le=3.0
+    )
+    assortment_value_share: float = P(
+        0.1,
+        "share",
+        "Value of a full assortment over a minimal one, as a share of the basket (assumption).",
+        ge=0.0,
+        le=2.0,
+    )
+    assortment_township_market: float = P(
+        0.5,
+        "index 0-1",
+        "Assortment of a township market without a centre (1 = county town) (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+    assortment_township_center: float = P(
+        0.8, "index 0-1", "Assortment of a township commerce centre (assumption).", ge=0.0, le=1.0
+    )
+    assortment_online: float = P(1.0, "index 0-1", "Assortment online (assumption).", ge=0.0, le=1.0)
+
+
+class Stores(Section):
+    initial_village_coverage: float | None = P(
+        None,
+        "share",
+        "Share of villages with a store at the start; default by region preset (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+    second_store_probability: float = P(
+        0.25, "share", "Chance that a village with a store has a second one (assumption).", ge=0.0, le=1.0
+    )
+    initial_newtype_share: float = P(
+        0.15, "share", "Share of stores already standardised new-type at the start (assumption).", ge=0.0, le=1.0
+    )
+    initial_chain_share: float = P(
+        0.10,
+        "share",
+        "Share of traditional stores already supplied by a chain at the start (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+    markup_traditional: float = P(
+        0.12, "share", "Price mark-up of a traditional store over county-town prices (assumption).", ge=0.0, le=2.0
+    )
+    markup_newtype: float = P(
+        0.08, "share", "Price mark-up of a new-type store (chain supply, standard ranges) (assumption).", ge=0.0, le=2.0
+    )
+    assortment_traditional: float = P(
+        0.3, "index 0-1", "Assortment of a traditional village store (assumption).", ge=0.0, le=1.0
+    )
+    assortment_newtype: float = P(0.6, "index 0-1", "Assortment of a new-type store (assumption).", ge=0.0, le=1.0)
+    gross_margin: float = P(
+        0.18,
+        "share",
+        "Gross margin on sales before restocking logistics (assumption; small-shop margins 15-20%).",
+        ge=0.0,
+        le=0.9,
+    )
+    restock_cost_share: float = P(
+        0.05,
+        "share",
+        "Restocking logistics cost as a share of sales for an independent store (assumption).",
+        ge=0.0,
+        le=0.5,
+    )
+    chain_restock_cost_share: float = P(
+        0.025,
+        "share",
+        "Restocking cost share when a chain supplies the store (unified buying and delivery) (assumption).",
+        ge=0.0,
+        le=0.5,
+    )
+    chain_fee_week: float = P(
+        20.0, "yuan/week", "Membership fee a store pays its supplying chain (assumption).", ge=0.0, le=10_000
+    )
+    fixed_cost_week: float = P(
+        400.0,
+        "yuan/week",
+        "Rent, utilities and the owner's opportunity cost of a store (assumption).",
+        ge=0.0,
+        le=100_000,
+    )
+    newtype_extra_fixed_cost_week: float = P(
+        60.0,
+        "yuan/week",
+        "Extra running cost of a new-type store (equipment, digital tools) (assumption).",
+        ge=0.0,
+        le=100_000,
+    )
+    initial_cash_weeks: float = P(12.0, "weeks", "Starting cash, in weeks of fixed cost (assumption).", ge=0.0, le=520)
+    upgrade_cost: float = P(
+        50000.0,
+        "yuan",
+        "Cost of upgrading a village store to the new-type standard: fittings, shelving, cold cabinet, digital till (assumption).",
+        ge=0.0,
+        le=10_000_000,
+    )
+    payback_years: float = P(
+        3.0,
+        "years",
+        "Horizon over which an owner counts extra profit when deciding to invest (assumption).",
+        gt=0.0,
+        le=30.0,
+    )
+    owner_hurdle_sd: float = P(
+        0.8,
+        "log sd",
+        "Spread of owners' required return across stores (assumption): makes decisions heterogeneous.",
+        ge=0.0,
+        le=3.0,
+    )
+    exit_after_loss_months: int = P(
+        6,
+        "months",
+        "A store closes after this many consecutive loss-making months (or at once when cash runs out).",
+        ge=1,
+        le=120,
+    )
+    review_probability: float = P(
+        0.1,
+        "share/month",
+        "Monthly chance that an owner reviews investments (upgrade, chain supply); owners do not re-plan every month (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+    entry_probability: float = P(
+        0.15,
+        "share/month",
+        "Monthly chance that a would-be owner tests a village whose market would pay for a store (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+    entry_cost: float = P(15000.0, "yuan", "Cost of opening a traditional store (assumption).", ge=0.0, le=10_000_000)
+    max_stores_per_village: int = P(3, "count", "Most stores a village can hold.", ge=1, le=50)
+
+
+class Retailers(Section):
+    count: int = P(2, "count", "Chain retailers (county leading distribution firms) in the county.", ge=0, le=20)
+    county_outlet_share: float = P(
+        0.5,
+        "share",
+        "Share of county-town spending captured by the chains' outlets (the rest by independent shops) (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+    center_capture_share: float = P(
+        0.4,
+        "share",
+        "Share of a township's spending taken by its commerce centre once it exists; market stalls and shops keep the rest (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+    center_build_cost: float = P(
+        3_000_000.0, "yuan", "Cost of building or upgrading a township commerce centre (assumption).", ge=0.0, le=1e9
+    )
+    center_fixed_cost_week: float = P(
+        8000.0, "yuan/week", "Running cost of a township commerce centre (assumption).", ge=0.0, le=1e7
+    )
+    center_gross_margin: float = P(0.14, "share", "Gross margin of a township centre (assumption).", ge=0.0, le=0.9)
+    payback_years: float = P(
+        5.0, "years", "Horizon over which a chain counts a centre's profit (assumption).", gt=0.0, le=50.0
+    )
+    initial_center_share: float = P(
+        0.5, "share", "Share of townships with a commerce centre at the start (assumption).", ge=0.0, le=1.0
+    )
+    max_new_centers_per_year: int = P(
+        2,
+        "count/year",
+        "Most township centres one chain can open in a calendar year (management and capital capacity; assumption).",
+        ge=0,
+        le=100,
+    )
+    decision_noise_sd: float = P(
+        0.3, "log sd", "Spread of chains' estimate of a centre's profit (assumption).", ge=0.0, le=3.0
+    )
+
+
+class Express(Section):
+    coverage_share: float = P(
+        0.8,
+        "share",
+        "Share of villages with express delivery to the village, nearest to their township first (input until carriers make it endogenous; SPB reports 80-95% for 2021-22).",
+        ge=0.0,
+        le=1.0,
+    )
+    village_ids: list[str] | None = P(
+        None, "ids", "Explicit ids of villages with express delivery; overrides coverage_share."
+    )
+
+
+class Policy(Section):
+    store_upgrade_subsidy: float = P(
+        0.3, "share", "Share of a village store's upgrade cost paid by the programme.", ge=0.0, le=1.0
+    )
+    township_center_subsidy: float = P(
+        0.3, "share", "Share of a township commerce centre's cost paid by the programme.", ge=0.0, le=1.0
+    )
+    annual_budget: float = P(
+        2_000_000.0,
+        "yuan/year",
+        "Central funds for the county's commerce programmes each year (assumption; county allocations are a few million yuan).",
+        ge=0.0,
+        le=1e10,
+    )
+    local_cofunding_rate: float = P(0.3, "share", "Local match, as a share of central funds.", ge=0.0, le=5.0)
+    store_upgrade_budget_share: float = P(
+        0.5, "share", "Share of the budget earmarked for store upgrades; the rest for township centres.", ge=0.0, le=1.0
+    )
+    unspent_rolls_over: bool = P(True, "switch", "Whether unspent funds carry into the next year.")
+
+
+class Outputs(Section):
+    figures: bool = P(True, "switch", "Write figures (county map, indicator series) with the run.")
+    progress: Literal["auto", "on", "off"] = P(
+        "auto", "choice", "Progress bar: auto shows it on a terminal for runs longer than a couple of seconds."
+    )
+
+
+class Scenario(Section):
+    """One county and one policy mix: the complete input of a run."""
+
+    name: str = P("county", "text", "A short name for the scenario, used in outputs.", min_length=1, max_length=200)
+    description: str = P("", "text", "Free text describing the scenario.")
+    seed: int = P(
+        42,
+        "seed",
+        "Seed of the run's random numbers; same seed and scenario give the same numbers.",
+        ge=0,
+        le=2**63 - 1,
+    )
+    timeline: Timeline = Field(default_factory=Timeline)
+    map: MapConfig = Field(default_factory=MapConfig)
+    population: Population = Field(default_factory=Population)
+    behaviour: Behaviour = Field(default_factory=Behaviour)
+    stores: Stores = Field(default_factory=Stores)
+    retailers: Retailers = Field(default_factory=Retailers)
+    express: Express = Field(default_factory=Express)
+    policy: Policy = Field(default_factory=Policy)
+    outputs: Outputs = Field(default_factory=Outputs)
+
+    #: Directory of the scenario file, for resolving relative map paths (not part of the schema).
+    _base_dir: Path | None = None
+    #: The file the scenario was read from, for error messages (not part of the schema).
+    _source: str | None = None
+
+    def resolve_path(self, p: Path) -> Path:
+        """A path from the scenario, made absolute relative to the scenario file's folder."""
+        if p.is_absolute() or self._base_dir is None:
+            return p
+        return self._base_dir / p
+
+    def canonical(self) -> dict[str, Any]:
+        """The scenario as plain JSON-compatible data, every default filled in."""
+        return json.loads(self.model_dump_json())
+
+    def digest(self) -> str:
+        """A hash of the resolved scenario: equal digests mean equal inputs."""
+        text = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------
+# loading, overrides, errors
+
+
+def _fmt_loc(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc if p not in ("function-after",)) or "(top level)"
+
+
+def _error_message(err: ValidationError, source: str) -> InputError:
+    """Turn pydantic's errors into one readable paragraph naming every bad field."""
+    parts = []
+    first_loc = None
+    for e in err.errors():
+        loc = _fmt_loc(tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function"))))
+        first_loc = first_loc or loc
+        kind = e["type"]
+        msg = e["msg"]
+        if kind == "extra_forbidden":
+            parent = loc.rsplit(".", 1)[0] if "." in loc else None
+            allowed = _allowed_keys(parent)
+            msg = f"unknown key; allowed keys here: {', '.join(allowed)}"
+        elif kind == "literal_error":
+            msg = msg.replace("Input should be", "must be one of")
+        got = e.get("input")
+        got_text = "" if kind == "extra_forbidden" or isinstance(got, dict) else f" (got {got!r})"
+        parts.append(f"{loc}: {msg}{got_text}")
+    return InputError("; ".join(parts), source=source)
+
+
+def _allowed_keys(section_path: str | None) -> list[str]:
+    model: type[BaseModel] = Scenario
+    if section_path:
+        for name in section_path.split("."):
+            field = model.model_fields.get(name)
+            ann = getattr(field, "annotation", None) if field else None
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                model = ann
+            else:
+                return []
+    return sorted(model.model_fields)
+
+
+def _parse_value(text: str) -> Any:
+    """Parse a --set value the way YAML would (numbers, booleans, lists, null)."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str] | dict[str, Any] | None) -> dict[str, Any]:
+    """Apply dotted-path overrides (``policy.store_upgrade_subsidy=0.5``) to raw scenario data.
+
+    Unknown paths are not rejected here: validation afterwards names them with the
+    allowed keys, exactly as for a bad key in the file.
+    """
+    if not overrides:
+        return data
+    items = overrides.items() if isinstance(overrides, dict) else (_split_override(o) for o in overrides)
+    for path, value in items:
+        keys = path.split(".")
+        node = data
+        for k in keys[:-1]:
+            nxt = node.get(k)
+            if nxt is None:
+                nxt = node[k] = {}
+            elif not isinstance(nxt, dict):
+                raise InputError(
+                    f"cannot set '{path}': '{k}' is a value, not a section", source="command line", location=path
+                )
+            node = nxt
+        node[keys[-1]] = value
+    return data
+
+
+def _split_override(text: str) -> tuple[str, Any]:
+    if "=" not in text:
+        raise InputError(f"override '{text}' must look like section.field=value", source="command line")
+    path, value = text.split("=", 1)
+    path = path.strip()
+    if not path or any(not part for part in path.split(".")):
+        raise InputError(f"override '{text}' has an empty field name", source="command line")
+    return path, _parse_value(value)
+
+
+def _check_finite(data: Any, path: str, source: str) -> None:
+    if isinstance(data, float) and not math.isfinite(data):
+        raise InputError(f"must be a finite number (got {data})", source=source, location=path)
+    if isinstance(data, dict):
+        for k, v in data.items():
+            _check_finite(v, f"{path}.{k}" if path else str(k), source)
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            _check_finite(v, f"{path}[{i}]", source)
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML mapping with the safe loader, turning every failure into an InputError."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError("file not found", source=p)
+    if p.is_dir():
+        raise InputError("is a directory; a YAML file is expected", source=p)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"is not UTF-8 text (byte {exc.start})", source=p) from None
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror})", source=p) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(f"is not valid YAML: {problem}", source=p, location=where) from None
+    if data is None:
+        raise InputError("is empty; a scenario needs at least a name (all other fields have defaults)", source=p)
+    if not isinstance(data, dict):
+        raise InputError(
+            f"must be a mapping of section: values at the top level, not a {type(data).__name__}", source=p
+        )
+    return data
+
+
+def scenario_from_dict(data: dict[str, Any], source: str = "scenario", base_dir: Path | None = None) -> Scenario:
+    """Validate raw data into a Scenario, or raise an InputError naming every bad field."""
+    _check_finite(data, "", source)
+    try:
+        sc = Scenario.model_validate(data)
+    except ValidationError as err:
+        raise _error_message(err, source) from None
+    sc._base_dir = base_dir
+    sc._source = source
+    return sc
+
+
+def load_scenario(path: str | Path, overrides: list[str] | dict[str, Any] | None = None) -> Scenario:
+    """Load and validate a scenario YAML, applying ``--set`` style overrides.
+
+    Args:
+        path: The scenario file.
+        overrides: ``["policy.store_upgrade_subsidy=0.5", ...]`` or a dict of dotted paths.
+
+    Returns:
+        The validated scenario, with relative map paths resolved against the file's folder.
+
+    Raises:
+        InputError: The file or an override is malformed; the message names the field.
+    """
+    p = Path(path)
+    data = apply_overrides(read_yaml(p), overrides)
+    return scenario_from_dict(data, source=str(p), base_dir=p.resolve().parent)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of scenario files, for editors' autocompletion."""
+    schema = Scenario.model_json_schema()
+    schema["title"] = "countysim scenario"
+    return schema

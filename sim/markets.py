@@ -1,0 +1,191 @@
+"""Where households buy: the weekly channel choice, for all households at once.
+
+Each household splits its everyday budget among four channels — its village store(s),
+its township (market or commerce centre), the county town, and online — by a
+multinomial logit on a generalised weekly cost in yuan:
+
+    cost_c = budget * (price_c - 1)                 # dearer shelves
+           - budget * assortment_value * assort_c   # a wider range is worth something
+           + trips_c * trip_cost_c                  # fuel/fare and time, valued by income
+           - constant_c                             # convenience, habit, trust (calibrated)
+
+    share_c = exp(-cost_c / scale) / sum_k exp(-cost_k / scale)
+
+A village without express delivery adds the trips to fetch parcels at the township
+station to the online cost. Several stores in one village form a nest: the village
+channel's price/assortment term is their log-sum with a nest scale below one (stores in
+one village are close substitutes), and the channel's spending is split among them by the
+logit within the nest. The consumer surplus is the log-sum over channels
+(Small and Rosen 1981) measured against buying everything in the county town.
+
+All of this is array arithmetic on the household table; there is no per-household loop.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.agents.household import HouseholdTable
+from sim.config import Scenario
+from sim.geography import CountyMap
+
+CHANNELS = ("village_store", "township", "county_town", "online")
+VILLAGE_STORE, TOWNSHIP, COUNTY_TOWN, ONLINE = range(4)
+
+
+def logsumexp_rows(x: np.ndarray) -> np.ndarray:
+    """Row-wise log(sum(exp(x))) that ignores -inf entries and never overflows."""
+    m = np.max(x, axis=1)
+    m_safe = np.where(np.isfinite(m), m, 0.0)
+    with np.errstate(divide="ignore"):
+        return m_safe + np.log(np.sum(np.exp(x - m_safe[:, None]), axis=1))
+
+
+class Market:
+    """The everyday-goods market of one county.
+
+    Trip costs depend only on geography and household attributes, so they are computed
+    once; each week only prices, assortments, store presence and express coverage change.
+    """
+
+    def __init__(self, scenario: Scenario, county: CountyMap, households: HouseholdTable):
+        b = scenario.behaviour
+        pop = scenario.population
+        self.b = b
+        self.hh = households
+        node, town = households.node, households.township
+        n = len(households)
+
+        # base weekly everyday budget (no season, no noise): what firms plan on
+        self.base_budget = households.income * b.consumption_propensity * b.everyday_goods_share / 52.0
+        # value of an hour: a share of the household's hourly income
+        vot = b.value_of_time_share * households.income / b.work_hours_per_year
+        slow = np.where(households.vehicle, 1.0, b.no_vehicle_time_factor)
+
+        def round_trip_cost(dest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            km = county.travel_km[node, dest]
+            minutes = county.travel_min[node, dest]
+            local = km <= 0.0  # already there: a walk within the settlement
+            rt_km = np.where(local, b.village_walk_km, 2.0 * km)
+            hours = np.where(local, b.village_walk_km / b.walk_speed_kmh, 2.0 * minutes / 60.0 * slow)
+            money = np.where(local, 0.0, rt_km * b.travel_cost_per_km)
+            return money + hours * vot, rt_km
+
+        walk_cost = (b.village_walk_km / b.walk_speed_kmh) * vot
+        twn_cost, twn_km = round_trip_cost(town)
+        cty_cost, cty_km = round_trip_cost(np.zeros(n, dtype=np.int64))
+        # per-week trip cost and km of spending all of the budget in each channel
+        self.trip_cost = np.stack(
+            [b.trips_village * walk_cost, b.trips_township * twn_cost, b.trips_county * cty_cost], axis=1
+        )
+        self.trip_km = np.stack(
+            [np.full(n, b.trips_village * b.village_walk_km), b.trips_township * twn_km, b.trips_county * cty_km],
+            axis=1,
+        )
+        self.fetch_cost = b.parcel_fetch_trips * twn_cost
+        self.fetch_km = b.parcel_fetch_trips * twn_km
+        self.constants = np.array(
+            [b.constant_village_store, b.constant_township, b.constant_county_town, b.constant_online]
+        )
+        # rows grouped by settlement, for store-level counterfactuals
+        order = np.argsort(node, kind="stable")
+        bounds = np.searchsorted(node[order], np.arange(county.n + 1))
+        self._rows_by_node = [order[bounds[i] : bounds[i + 1]] for i in range(county.n)]
+        self._rows_by_township: dict[int, np.ndarray] = {}
+        for t in np.unique(town):
+            self._rows_by_township[int(t)] = np.flatnonzero(town == t)
+        #: reference budget that turns a store's price/assortment into a yuan cost for nesting
+        rural = households.rural
+        w = households.weight
+        self.reference_budget = float(
+            np.average(self.base_budget[rural], weights=w[rural])
+            if rural.any()
+            else np.average(self.base_budget, weights=w)
+        )
+        self.last_budget = self.base_budget.copy()
+        self.last_shares = np.zeros((n, len(CHANNELS)))
+        self.last_cost = np.zeros((n, len(CHANNELS)))
+        self._pop = pop
+
+    # --- price and assortment terms -------------------------------------------------
+
+    def basket_ratio(self, price_index: np.ndarray | float, assortment: np.ndarray | float) -> np.ndarray:
+        """Cost per yuan of basket of a seller's price and range, relative to the county town."""
+        return np.asarray(price_index) - 1.0 - self.b.assortment_value_share * np.asarray(assortment)
+
+    def nest_ratio(self, store_ratios: np.ndarray) -> float:
+        """Village channel ratio of several stores: their log-sum (inf when there is none)."""
+        if len(store_ratios) == 0:
+            return np.inf
+        lam = self.b.store_nest_scale
+        k = self.reference_budget / self.b.choice_scale_yuan
+        z = -k * np.asarray(store_ratios) / lam
+        m = z.max()
+        return float(-lam * (m + np.log(np.exp(z - m).sum())) / k)
+
+    def within_village_split(self, store_ratios: np.ndarray) -> np.ndarray:
+        """How a village's store spending divides among its stores."""
+        k = self.reference_budget / self.b.choice_scale_yuan
+        z = -k * np.asarray(store_ratios) / self.b.store_nest_scale
+        e = np.exp(z - z.max())
+        return e / e.sum()
+
+    # --- the weekly choice ----------------------------------------------------------
+
+    def costs(
+        self,
+        budget: np.ndarray,
+        village_ratio: np.ndarray,
+        township_ratio: np.ndarray,
+        county_ratio: float,
+        online_ratio: float,
+        express: np.ndarray,
+        rows: np.ndarray | slice = slice(None),
+    ) -> np.ndarray:
+        """Generalised weekly cost (yuan) of each channel for the given households.
+
+        Args:
+            budget: Everyday budget of those households (yuan/week).
+            village_ratio: Per settlement, the village channel's basket ratio (inf = no store).
+            township_ratio: Per settlement (used at township nodes), the township channel's ratio.
+            county_ratio: The county town's basket ratio.
+            online_ratio: The online basket ratio.
+            express: Per settlement, True where parcels are delivered to the village.
+            rows: Which households.
+        """
+        hh = self.hh
+        node = hh.node[rows]
+        town = hh.township[rows]
+        cost = np.empty((len(node), len(CHANNELS)))
+        cost[:, VILLAGE_STORE] = budget * village_ratio[node] + self.trip_cost[rows, 0]
+        cost[:, TOWNSHIP] = budget * township_ratio[town] + self.trip_cost[rows, 1]
+        cost[:, COUNTY_TOWN] = budget * county_ratio + self.trip_cost[rows, 2]
+        online = budget * online_ratio + np.where(express[node], 0.0, self.fetch_cost[rows])
+        cost[:, ONLINE] = np.where(hh.online_buyer[rows], online, np.inf)
+        cost -= self.constants
+        return cost
+
+    def shares(self, cost: np.ndarray) -> np.ndarray:
+        """Logit channel shares from generalised costs (inf cost = unavailable)."""
+        z = -cost / self.b.choice_scale_yuan
+        lse = logsumexp_rows(z)
+        return np.exp(z - lse[:, None])
+
+    def surplus(self, cost: np.ndarray) -> np.ndarray:
+        """Consumer surplus per household (yuan/week) against buying all in the county town."""
+        z = -cost / self.b.choice_scale_yuan
+        return self.b.choice_scale_yuan * logsumexp_rows(z) + cost[:, COUNTY_TOWN]
+
+    def travel_km(self, shares: np.ndarray, express: np.ndarray, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Expected km travelled per household this week for shopping and fetching parcels."""
+        node = self.hh.node[rows]
+        km = (shares[:, :3] * self.trip_km[rows]).sum(axis=1)
+        return km + shares[:, ONLINE] * np.where(express[node], 0.0, self.fetch_km[rows])
+
+    def rows_in(self, node: int) -> np.ndarray:
+        """Households living in a settlement."""
+        return self._rows_by_node[node]
+
+    def rows_of_township(self, township: int) -> np.ndarray:
+        """Households whose township is ``township``."""
+        return self._rows_by_township.get(int(township), np.empty(0, dtype=np.int64))

@@ -1,0 +1,481 @@
+"""CountyModel: builds one county's world from a scenario and fixes the weekly step order.
+
+The model is a function of (scenario, seed): every random draw comes from a named
+stream spawned from the seed (``numpy.random.SeedSequence``), so changing a policy lever
+does not shift the draws of unrelated parts (common random numbers), and the same inputs
+give the same numbers in any process.
+
+Step order (one week): government receives the year's funds → households choose channels
+and spend → stores, centres and chain outlets book sales; stores out of cash close →
+on the last week of a month: months are closed, stores decide (join a chain, upgrade,
+exit after sustained losses), would-be owners enter, chains open township centres →
+indicators collected.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+from mesa.discrete_space import Network
+
+from sim import calendar
+from sim.agents.government import Government
+from sim.agents.household import HouseholdAgent, create_households
+from sim.agents.retailer import ChainRetailer, TownshipCenter
+from sim.agents.store import NEWTYPE, TRADITIONAL, VillageStore
+from sim.config import Scenario
+from sim.errors import InputError
+from sim.geography import CountyMap, build_map, default_store_coverage
+from sim.indicators import INDICATORS, collect, summarise
+from sim.markets import CHANNELS, COUNTY_TOWN, ONLINE, TOWNSHIP, VILLAGE_STORE, Market
+
+#: Named random streams; the position in this tuple is the stream's spawn key, so new
+#: streams must be appended to keep existing ones unchanged.
+STREAMS = ("households", "stores", "spending", "decisions", "entry", "centers")
+
+
+@dataclass
+class RunResult:
+    """What one run returns: the weekly series, the final-year summary and timings."""
+
+    timeseries: pd.DataFrame
+    summary: dict[str, float]
+    seed: int
+    scenario_hash: str
+    wall_seconds: float
+    events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+class CountyModel(mesa.Model):
+    """One county under one policy mix.
+
+    Args:
+        scenario: The validated scenario.
+        seed: Overrides ``scenario.seed`` when given.
+        county: A prebuilt map (saves rebuilding it in sweeps over non-map levers);
+            built from ``scenario.map`` when omitted.
+    """
+
+    def __init__(self, scenario: Scenario, seed: int | None = None, county: CountyMap | None = None):
+        run_seed = int(scenario.seed if seed is None else seed)
+        super().__init__(rng=run_seed)
+        self.seed = run_seed
+        self.config = scenario
+        children = np.random.SeedSequence(run_seed).spawn(len(STREAMS))
+        self.streams = {name: np.random.default_rng(ss) for name, ss in zip(STREAMS, children, strict=True)}
+
+        self.county = county if county is not None else build_map(scenario.map, scenario._base_dir)
+        self.space = Network(self.county.graph, layout=self.county.positions(), random=self.random)
+
+        self.dates = calendar.week_starts(scenario.timeline.start, scenario.timeline.end)
+        self.n_weeks = len(self.dates)
+        self.season = calendar.spending_season(self.dates, scenario.behaviour.spring_festival_uplift)
+        self.month_end = np.append(calendar.month_starts(self.dates)[1:], True)
+        self.year_start = calendar.year_starts(self.dates)
+
+        self.households = create_households(scenario, self.county, self.streams["households"])
+        self.household_agents = [HouseholdAgent(self, i) for i in range(len(self.households))]
+        self.market = Market(scenario, self.county, self.households)
+        self.express = express_villages(scenario, self.county)
+
+        self.government = Government(self)
+        self.retailers = [ChainRetailer(self, i, cash=0.0) for i in range(scenario.retailers.count)]
+        self._stores_by_node: dict[int, list[VillageStore]] = {}
+        self.events: dict[str, list[dict[str, Any]]] = {"exits": [], "entries": [], "upgrades": [], "centers": []}
+        self._place_initial_stores()
+        self._place_initial_centers()
+
+        self.week: dict[str, Any] = {}
+        self.rows: list[dict[str, Any]] = []
+
+    # --- set-up ----------------------------------------------------------------------
+
+    def _new_store(self, node: int, kind: str, rng: np.random.Generator) -> VillageStore:
+        s = self.config.stores
+        hurdle = float(np.exp(rng.normal(0.0, s.owner_hurdle_sd)))
+        cash = s.initial_cash_weeks * s.fixed_cost_week
+        store = VillageStore(self, node, kind, cash=cash, hurdle=hurdle)
+        self._stores_by_node.setdefault(node, []).append(store)
+        return store
+
+    def _place_initial_stores(self) -> None:
+        s = self.config.stores
+        rng = self.streams["stores"]
+        coverage = s.initial_village_coverage
+        if coverage is None:
+            coverage = default_store_coverage(self.config.map.region)
+        for v in self.county.villages:
+            # fixed number of draws per village, so one village's draws never shift another's
+            has, extra = rng.random(), rng.random(s.max_stores_per_village - 1)
+            if has >= coverage:
+                continue
+            count = 1 + int(np.sum(np.cumprod(extra < s.second_store_probability)))
+            for _ in range(count):
+                kind = NEWTYPE if rng.random() < s.initial_newtype_share else TRADITIONAL
+                store = self._new_store(int(v), kind, rng)
+                if self.has_chains and (kind == NEWTYPE or rng.random() < s.initial_chain_share):
+                    self.assign_chain(store, rng)
+
+    def _place_initial_centers(self) -> None:
+        r = self.config.retailers
+        if not self.retailers:
+            return
+        rng = self.streams["centers"]
+        towns = self.county.townships
+        k = round(r.initial_center_share * len(towns))
+        if k == 0:
+            return
+        p = self.county.population[towns] / self.county.population[towns].sum()
+        chosen = rng.choice(towns, size=k, replace=False, p=p)
+        for node in sorted(chosen.tolist()):
+            self.retailers[int(rng.integers(len(self.retailers)))].open_center(int(node))
+
+    # --- queries used by agents -----------------------------------------------------
+
+    @property
+    def has_chains(self) -> bool:
+        return bool(self.retailers)
+
+    def open_stores(self) -> list[VillageStore]:
+        return [s for stores in self._stores_by_node.values() for s in stores]
+
+    def stores_at(self, node: int) -> list[VillageStore]:
+        return self._stores_by_node.get(node, [])
+
+    def stores_per_node(self) -> np.ndarray:
+        counts = np.zeros(self.county.n, dtype=np.int64)
+        for node, stores in self._stores_by_node.items():
+            counts[node] = len(stores)
+        return counts
+
+    def center_at(self, node: int) -> TownshipCenter | None:
+        for r in self.retailers:
+            c = r.centers.get(node)
+            if c is not None:
+                return c
+        return None
+
+    def assign_chain(self, store: VillageStore, rng: np.random.Generator | None = None) -> None:
+        """Put a store under the supply of the chain with the fewest members (ties: lowest index)."""
+        if not self.retailers:
+            return
+        chain = min(self.retailers, key=lambda r: (len(r.members), r.index))
+        chain.members.add(store)
+        store.chain = chain
+
+    # --- channel attributes ----------------------------------------------------------
+
+    def _village_ratio(self) -> np.ndarray:
+        vr = np.full(self.county.n, np.inf)
+        for node, stores in self._stores_by_node.items():
+            if stores:
+                vr[node] = self.market.nest_ratio(np.array([s.basket_ratio() for s in stores]))
+        return vr
+
+    def _township_ratio(self) -> np.ndarray:
+        b = self.config.behaviour
+        tr = np.full(self.county.n, np.inf)  # the county town has no separate township channel
+        market = self.market.basket_ratio(b.township_market_price_index, b.assortment_township_market)
+        center = self.market.basket_ratio(b.township_center_price_index, b.assortment_township_center)
+        for t in self.county.townships:
+            tr[t] = center if self.center_at(int(t)) is not None else market
+        return tr
+
+    def _county_ratio(self) -> float:
+        return float(self.market.basket_ratio(1.0, 1.0))
+
+    def _online_ratio(self) -> float:
+        b = self.config.behaviour
+        return float(self.market.basket_ratio(b.online_price_index, b.assortment_online) + b.online_wait_cost_share)
+
+    def _choice_inputs(self) -> tuple[np.ndarray, np.ndarray, float, float]:
+        return self._village_ratio(), self._township_ratio(), self._county_ratio(), self._online_ratio()
+
+    # --- counterfactuals for firms' decisions ---------------------------------------
+
+    def _village_store_spend(self, node: int, village_ratio: np.ndarray) -> float:
+        """Expected weekly spending at a village's stores (planning budget, no noise)."""
+        rows = self.market.rows_in(node)
+        if len(rows) == 0:
+            return 0.0
+        _, tr, cr, orr = self._inputs
+        budget = self.market.base_budget[rows]
+        cost = self.market.costs(budget, village_ratio, tr, cr, orr, self.express, rows)
+        share = self.market.shares(cost)[:, VILLAGE_STORE]
+        return float((budget * share * self.households.weight[rows]).sum())
+
+    def store_revenue_if(self, store: VillageStore, new_ratio: float) -> tuple[float, float]:
+        """A store's expected weekly revenue now, and if its basket ratio became ``new_ratio``."""
+        stores = self.stores_at(store.node)
+        idx = stores.index(store)
+        ratios = np.array([s.basket_ratio() for s in stores])
+        vr = self._inputs[0].copy()
+        out = []
+        for r in (ratios, np.where(np.arange(len(ratios)) == idx, new_ratio, ratios)):
+            vr[store.node] = self.market.nest_ratio(r)
+            out.append(self._village_store_spend(store.node, vr) * self.market.within_village_split(r)[idx])
+        return out[0], out[1]
+
+    def entrant_revenue(self, node: int, kind: str = TRADITIONAL) -> float:
+        """Expected weekly revenue of a new store opening in a village."""
+        ratios = np.array([s.basket_ratio() for s in self.stores_at(node)] + [self._kind_ratio(kind)])
+        vr = self._inputs[0].copy()
+        vr[node] = self.market.nest_ratio(ratios)
+        return self._village_store_spend(node, vr) * self.market.within_village_split(ratios)[-1]
+
+    def _kind_ratio(self, kind: str) -> float:
+        s = self.config.stores
+        markup = s.markup_newtype if kind == NEWTYPE else s.markup_traditional
+        assort = s.assortment_newtype if kind == NEWTYPE else s.assortment_traditional
+        return float(self.market.basket_ratio(1.0 + markup, assort))
+
+    def center_revenue_if(self, node: int) -> float:
+        """Expected weekly revenue of a commerce centre opened in township ``node``."""
+        b = self.config.behaviour
+        rows = self.market.rows_of_township(node)
+        if len(rows) == 0:
+            return 0.0
+        vr, tr, cr, orr = self._inputs
+        tr = tr.copy()
+        tr[node] = self.market.basket_ratio(b.township_center_price_index, b.assortment_township_center)
+        budget = self.market.base_budget[rows]
+        cost = self.market.costs(budget, vr, tr, cr, orr, self.express, rows)
+        share = self.market.shares(cost)[:, TOWNSHIP]
+        return float((budget * share * self.households.weight[rows]).sum()) * self.config.retailers.center_capture_share
+
+    # --- records ---------------------------------------------------------------------
+
+    def _event(self, kind: str, **data: Any) -> None:
+        self.events[kind].append({"step": self.steps, "date": self.dates[self.steps - 1].isoformat(), **data})
+
+    def record_exit(self, store: VillageStore, reason: str) -> None:
+        self._stores_by_node[store.node].remove(store)
+        if not self._stores_by_node[store.node]:
+            del self._stores_by_node[store.node]
+        self.week["exits"] += 1
+        self._event("exits", village=self.county.ids[store.node], reason=reason, cash=store.cash)
+
+    def record_upgrade(self, store: VillageStore, subsidy: float) -> None:
+        self.week["upgrades"] += 1
+        self._event("upgrades", village=self.county.ids[store.node], subsidy=subsidy)
+
+    def record_center(self, node: int, subsidy: float) -> None:
+        self._event("centers", township=self.county.ids[node], subsidy=subsidy)
+
+    # --- the week --------------------------------------------------------------------
+
+    def step(self) -> None:
+        """One week, in the order given in the module docstring."""
+        i = self.steps - 1  # Mesa counts the step before calling this
+        today = self.dates[i]
+        self.week = {"exits": 0, "entries": 0, "upgrades": 0}
+        if self.year_start[i]:
+            self.government.new_year(today, first=(i == 0))
+        self._inputs = self._choice_inputs()
+        self._shop(i)
+        self._book()
+        if self.month_end[i]:
+            self._monthly_decisions()
+        self.rows.append({"step": self.steps, "date": today, **collect(self)})
+
+    def _shop(self, i: int) -> None:
+        hh = self.households
+        m = self.market
+        noise_sd = self.config.behaviour.spending_noise_sd
+        noise = np.exp(self.streams["spending"].normal(-0.5 * noise_sd**2, noise_sd, len(hh)))
+        budget = m.base_budget * self.season[i] * noise
+        vr, tr, cr, orr = self._inputs
+        cost = m.costs(budget, vr, tr, cr, orr, self.express)
+        shares = m.shares(cost)
+        m.last_budget, m.last_shares, m.last_cost = budget, shares, cost
+        spend = shares * (budget * hh.weight)[:, None]
+        self.week["spend"] = spend
+        self.week["channel_spend_rural"] = spend[hh.rural].sum(axis=0)
+        self.week["travel_km"] = m.travel_km(shares, self.express)
+        self.week["surplus"] = m.surplus(cost)
+
+    def _book(self) -> None:
+        """Hand every yuan households spent to a seller; keep the ledger for conservation checks."""
+        hh = self.households
+        spend = self.week["spend"]
+        n = self.county.n
+        r = self.config.retailers
+        by_village = np.bincount(hh.node, weights=spend[:, VILLAGE_STORE], minlength=n)
+        by_township = np.bincount(hh.township, weights=spend[:, TOWNSHIP], minlength=n)
+        ledger = dict.fromkeys(
+            (
+                "village_stores",
+                "township_centers",
+                "township_markets",
+                "county_outlets",
+                "county_independents",
+                "online",
+            ),
+            0.0,
+        )
+        for node, stores in list(self._stores_by_node.items()):
+            split = self.market.within_village_split(np.array([s.basket_ratio() for s in stores]))
+            for store, share in zip(stores, split, strict=True):
+                revenue = float(by_village[node] * share)
+                store.book_week(revenue)
+                ledger["village_stores"] += revenue
+        for t in np.flatnonzero(by_township):
+            center = self.center_at(int(t))
+            if center is not None:
+                got = float(by_township[t] * r.center_capture_share)
+                center.book_week(got)
+                ledger["township_centers"] += got
+                ledger["township_markets"] += float(by_township[t]) - got
+            else:
+                ledger["township_markets"] += float(by_township[t])
+        for center in (c for ret in self.retailers for c in ret.centers.values()):
+            if by_township[center.node] == 0:
+                center.book_week(0.0)
+        county_total = float(spend[:, COUNTY_TOWN].sum())
+        if self.retailers:
+            each = county_total * r.county_outlet_share / len(self.retailers)
+            for ret in self.retailers:
+                ret.book_outlets(each)
+            ledger["county_outlets"] = each * len(self.retailers)
+        ledger["county_independents"] = county_total - ledger["county_outlets"]
+        ledger["online"] = float(spend[:, ONLINE].sum())
+        self.week["ledger"] = ledger
+        self.week["household_spend_total"] = float(spend.sum())
+        # a store that cannot pay its way closes at once: negative cash is never left standing
+        for store in [s for s in self.open_stores() if s.cash < 0]:
+            store.exit("out_of_cash")
+
+    def _monthly_decisions(self) -> None:
+        s = self.config.stores
+        stores = self.open_stores()
+        for store in stores:
+            store.close_month()
+        for store in [x for x in stores if x.should_exit()]:
+            store.exit("out_of_cash" if store.cash < 0 else "sustained_losses")
+        order = self.streams["decisions"].permutation(len(self.open_stores()))
+        current = self.open_stores()
+        # a fixed number of draws per month (one per store slot in order) keeps the
+        # stream aligned across policy settings
+        reviews = self.streams["decisions"].random(len(current)) < s.review_probability
+        for k in order:
+            if not reviews[int(k)]:
+                continue
+            store = current[int(k)]
+            store.consider_chain()
+            store.consider_upgrade()
+        # entry: would-be owners test villages with room for another store
+        rng = self.streams["entry"]
+        per_node = self.stores_per_node()
+        villages = self.county.villages
+        tests = rng.random(len(villages)) < s.entry_probability
+        hurdles = np.exp(rng.normal(0.0, s.owner_hurdle_sd, len(villages)))
+        for v, test, hurdle in zip(villages, tests, hurdles, strict=True):
+            if not test or per_node[v] >= s.max_stores_per_village:
+                continue
+            revenue = self.entrant_revenue(int(v))
+            weekly = revenue * (s.gross_margin - s.restock_cost_share) - s.fixed_cost_week
+            if weekly > 0 and weekly * 52.0 * s.payback_years > s.entry_cost * hurdle:
+                store = self._new_store(int(v), TRADITIONAL, rng)
+                store.hurdle = float(hurdle)
+                store.cash = s.initial_cash_weeks * s.fixed_cost_week
+                self.week["entries"] += 1
+                self._event("entries", village=self.county.ids[int(v)])
+        self._inputs = self._choice_inputs()
+        # chains look at townships without a centre, in random order
+        rng = self.streams["centers"]
+        candidates = [int(t) for t in self.county.townships if self.center_at(int(t)) is None]
+        sd = self.config.retailers.decision_noise_sd
+        for k in rng.permutation(len(self.retailers)):
+            noise = {t: float(np.exp(rng.normal(-0.5 * sd**2, sd))) for t in candidates}
+            self.retailers[int(k)].consider_centers(noise)
+            candidates = [t for t in candidates if self.center_at(t) is None]
+
+    # --- running ---------------------------------------------------------------------
+
+    def run(self, progress: bool | None = None) -> RunResult:
+        """Run the whole timeline and return the series and the final-year summary.
+
+        Args:
+            progress: Show a progress bar (tqdm). ``None`` follows the scenario's
+                ``outputs.progress`` (``auto``: only on a terminal).
+        """
+        start = time.perf_counter()
+        bar = None
+        if _want_progress(self.config.outputs.progress, progress):
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=self.n_weeks, desc=self.config.name, unit="week", mininterval=2.0, delay=2.0)
+        while self.steps < self.n_weeks:
+            self.step()
+            if bar is not None:
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+        ts = self.timeseries()
+        summary = summarise({c: ts[c].to_numpy() for c in ts.columns if c not in ("step", "date")})
+        return RunResult(
+            timeseries=ts,
+            summary=summary,
+            seed=self.seed,
+            scenario_hash=self.config.digest(),
+            wall_seconds=time.perf_counter() - start,
+            events=self.events,
+        )
+
+    def timeseries(self) -> pd.DataFrame:
+        """The weekly indicators so far, one row per week."""
+        cols = ["step", "date"] + [i.name for i in INDICATORS]
+        df = pd.DataFrame(self.rows, columns=cols)
+        df["date"] = pd.to_datetime(df["date"])
+        return df
+
+
+def express_villages(scenario: Scenario, county: CountyMap) -> np.ndarray:
+    """Which settlements have express delivery to the door (an input until carriers exist).
+
+    Towns always do; ``express.village_ids`` names the villages that do, or else the
+    ``express.coverage_share`` of villages nearest to their township (by travel time) do.
+
+    Raises:
+        InputError: ``express.village_ids`` names something that is not a village of the map.
+    """
+    ex = np.ones(county.n, dtype=bool)
+    villages = county.villages
+    ex[villages] = False
+    cfg = scenario.express
+    if cfg.village_ids is not None:
+        index = {county.ids[i]: int(i) for i in villages}
+        bad = [vid for vid in cfg.village_ids if vid not in index]
+        if bad:
+            raise InputError(
+                f"not village ids of this map: {', '.join(map(str, bad[:5]))}"
+                + (f" and {len(bad) - 5} more" if len(bad) > 5 else ""),
+                source=scenario._source or "scenario",
+                location="express.village_ids",
+            )
+        ex[[index[v] for v in cfg.village_ids]] = True
+        return ex
+    k = round(cfg.coverage_share * len(villages))
+    order = villages[np.argsort(county.travel_min[villages, county.township[villages]], kind="stable")]
+    ex[order[:k]] = True
+    return ex
+
+
+def _want_progress(setting: str, override: bool | None) -> bool:
+    if override is not None:
+        return override
+    if setting == "on":
+        return True
+    if setting == "off":
+        return False
+    import sys
+
+    return sys.stderr.isatty()
+
+
+__all__ = ["CHANNELS", "CountyModel", "RunResult", "TownshipCenter"]
