@@ -78,7 +78,7 @@ def run_to_folder(
             "indicators": {
                 name: {
                     "value": value,
-                    "unit": BY_NAME[name].unit,
+                    "unit": BY_NAME[name].summary_unit,
                     "zh": BY_NAME[name].zh,
                     "summary": BY_NAME[name].summary,
                 }
@@ -101,5 +101,5 @@ def summary_table(result: RunResult) -> str:
     for name, value in result.summary.items():
         ind = BY_NAME[name]
         text = f"{value:,.3f}" if abs(value) < 1000 else f"{value:,.0f}"
-        lines.append(f"{name:32s} {text:>14s}  {ind.unit}")
+        lines.append(f"{name:32s} {text:>14s}  {ind.summary_unit}")
     return "\n".join(lines)

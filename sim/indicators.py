@@ -42,6 +42,11 @@ class Indicator:
     summary: Literal["last", "mean", "sum"]
     compute: Callable[[CountyModel], float]
 
+    @property
+    def summary_unit(self) -> str:
+        """Unit of the final-year summary (a weekly count added over a year is per year)."""
+        return self.unit.replace("/week", "/year") if self.summary == "sum" else self.unit
+
 
 def _rural_mean(model: CountyModel, values: np.ndarray) -> float:
     hh = model.households
