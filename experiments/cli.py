@@ -1,4 +1,4 @@
-"""The ``countysim`` command: run | validate | schema | indicators.
+"""The ``countysim`` command: run | validate | schema | indicators | experiment.
 
 Input problems (a bad scenario, map file, override or path) are reported as one
 paragraph naming the file and field, with exit status 2 and no traceback; anything else
@@ -48,6 +48,27 @@ def _parser() -> argparse.ArgumentParser:
     sch.add_argument("--out", default=None, help="write to a file instead of standard output")
 
     sub.add_parser("indicators", help="list every indicator with its unit and meaning")
+
+    exp = sub.add_parser(
+        "experiment",
+        help="run an experiment spec (many runs) into a results folder",
+        description="Run every design point and replicate of an experiment spec, writing each run as it finishes; "
+        "--resume finishes an interrupted experiment.",
+    )
+    exp.add_argument("spec", help="experiment spec YAML file")
+    exp.add_argument("--out", default=None, help="results folder (default results/experiments/<spec name>)")
+    exp.add_argument(
+        "--backend", choices=("inprocess", "processes", "dask"), default=None, help="where runs execute (default: spec)"
+    )
+    exp.add_argument("--workers", type=int, default=None, help="worker processes (default: spec, else CPU count)")
+    exp.add_argument(
+        "--scheduler", default=None, metavar="ADDR", help="a running Dask scheduler (tcp://host:8786 or scheduler file)"
+    )
+    exp.add_argument("--connect-timeout", type=float, default=None, metavar="S", help="seconds to wait for --scheduler")
+    exp.add_argument("--resume", action="store_true", help="finish the experiment already in --out")
+    exp.add_argument("--retry-failed", action="store_true", help="with --resume, also redo runs that failed")
+    exp.add_argument("--progress", choices=("auto", "on", "off"), default="auto", help="progress bar")
+    exp.add_argument("--dry-run", action="store_true", help="validate and print the plan without running anything")
     return p
 
 
@@ -130,7 +151,19 @@ def _cmd_indicators(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema, "indicators": _cmd_indicators}
+def _cmd_experiment(args: argparse.Namespace) -> int:
+    from experiments.cli_experiment import experiment_command
+
+    return experiment_command(args)
+
+
+COMMANDS = {
+    "run": _cmd_run,
+    "validate": _cmd_validate,
+    "schema": _cmd_schema,
+    "indicators": _cmd_indicators,
+    "experiment": _cmd_experiment,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

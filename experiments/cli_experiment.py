@@ -1,0 +1,76 @@
+"""``countysim experiment SPEC``: run an experiment from the command line.
+
+Kept apart from ``cli.py`` so that the other subcommands do not import the experiment
+machinery. Input problems raise :class:`~sim.errors.InputError`, which ``cli.main``
+reports with exit status 2; an interruption (Ctrl-C, or SIGTERM from a batch scheduler
+at its time limit) keeps every finished run and says how to resume.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+
+from experiments.backends import Backend
+from experiments.plan import Plan
+from experiments.runner import execute, prepare
+from experiments.store import RUNS
+
+EXIT_INTERRUPTED = 130
+
+
+def _sigterm_as_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _plan_summary(plan: Plan, out: Path, backend: Backend) -> str:
+    spec = plan.spec
+    levers = ", ".join(f"{p} ({k})" for p, k in plan.lever_kinds.items()) or "none"
+    return (
+        f"{spec.name}: {spec.design.method} design, {len(plan.design.values)} point(s) x {len(plan.bases)} base(s) "
+        f"x {spec.replicates} replicate(s) = {len(plan.runs)} runs\n"
+        f"levers: {levers}\n"
+        f"metrics: {', '.join(m.column for m in plan.metrics)}\n"
+        f"backend: {backend.name}, {backend.workers} worker(s); output: {out}"
+    )
+
+
+def experiment_command(args: argparse.Namespace) -> int:
+    """Run (or with --dry-run, only plan) the experiment described by ``args``."""
+    plan, out, backend = prepare(
+        args.spec, args.out, args.backend, args.workers, args.scheduler, args.resume, args.connect_timeout
+    )
+    if args.dry_run:
+        print(_plan_summary(plan, out, backend))
+        return 0
+    progress = {"on": True, "off": False, "auto": sys.stderr.isatty()}[args.progress]
+    previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    start = time.perf_counter()
+    try:
+        with backend:
+            table = execute(plan, out, backend, resume=args.resume, retry_failed=args.retry_failed, progress=progress)
+    except KeyboardInterrupt:
+        print(
+            f"countysim: interrupted; finished runs are kept in {out}. To finish: "
+            f"countysim experiment {args.spec} --out {out} --resume",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    failed = table[table["status"] == "failed"]
+    print(
+        f"{plan.spec.name}: {len(table) - len(failed)} ok, {len(failed)} failed of {len(plan.runs)} runs "
+        f"({time.perf_counter() - start:.1f} s); table: {out / RUNS}"
+    )
+    if len(failed):
+        errors = failed["error"].value_counts()
+        for text, n in errors.head(5).items():
+            print(f"  {n} run(s) failed with: {text}", file=sys.stderr)
+        print(
+            f"  (error and traceback columns of {out / RUNS}; rerun them with --resume --retry-failed)", file=sys.stderr
+        )
+    return 0

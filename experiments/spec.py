@@ -1,0 +1,263 @@
+"""The experiment spec: a YAML file saying what to run many times and what to keep.
+
+Validated like scenarios, before anything runs: unknown keys, wrong types, lever paths
+that are not scenario fields, ranges outside a field's valid interval, an unknown design
+— each is an :class:`~sim.errors.InputError` naming the spec file and the field, which
+the command line reports with exit status 2. An example::
+
+    name: subsidy_screen
+    base:
+      scenario: ../scenarios/baseline.yaml     # relative to this file
+      overrides: {map.size: small}
+    levers:
+      - {path: policy.store_upgrade_subsidy, range: [0.0, 0.8]}
+      - {path: policy.annual_budget, distribution: {kind: loguniform, low: 5.0e5, high: 1.0e7}}
+    design: {method: lhs, samples: 32}
+    replicates: 2
+    metrics:
+      - store_village_coverage                 # final-year value
+      - {indicator: newtype_store_share, stat: mean, year: 2024}
+    seed: 1
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from experiments.design import Design
+from experiments.levers import Distribution, Lever
+from experiments.metrics import Metric
+from sim.config import read_yaml
+from sim.errors import InputError
+
+Backend = Literal["inprocess", "processes", "dask"]
+BACKENDS: tuple[str, ...] = ("inprocess", "processes", "dask")
+
+#: Spec fields that say where and how fast to run, not what: they may change between
+#: an interrupted session and its resumption without changing any result.
+EXECUTION_FIELDS = ("backend", "workers", "scheduler", "connect_timeout")
+
+
+class BaseScenario(BaseModel):
+    """A base scenario the design is applied to.
+
+    Attributes:
+        scenario: Scenario YAML, relative to the spec file.
+        overrides: Dotted-path overrides applied before the levers (e.g. a small map for screening).
+        label: Name of this base in the runs table (default: the scenario file's stem).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scenario: Path
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    label: str | None = Field(None, min_length=1, max_length=120)
+
+    @property
+    def name(self) -> str:
+        return self.label or self.scenario.stem
+
+
+class ExperimentSpec(BaseModel):
+    """Everything that defines an experiment.
+
+    Attributes:
+        name: Short name, used for the default output folder.
+        description: Free text.
+        base: One base scenario, or a list of them (the design runs on each; the runs
+            table's ``base`` column says which).
+        levers: Scenario fields to vary (a list of levers, or a mapping path → values list
+            or path → lever fields).
+        design: The design method and its settings (or just the method's name).
+        replicates: Runs per design point, each with its own seed.
+        common_random_numbers: Give replicate r the same seed at every design point, so
+            that differences between points are not blurred by different random draws.
+        metrics: What to keep from each run (indicator and statistic).
+        keep_timeseries: Also keep every run's weekly series (partitioned by run).
+        seed: The experiment seed; every run seed and the design sampler's stream are
+            spawned from it.
+        backend: Where runs execute by default (command-line options override it).
+        workers: Worker processes (default: the machine's CPU count).
+        scheduler: Address (or scheduler file) of a running Dask scheduler.
+        connect_timeout: Seconds to wait for a Dask scheduler before giving up.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    base: list[BaseScenario] = Field(min_length=1)
+    levers: list[Lever] = Field(default_factory=list)
+    design: Design
+    replicates: int = Field(1, ge=1, le=100_000)
+    common_random_numbers: bool = True
+    metrics: list[Metric] = Field(min_length=1)
+    keep_timeseries: bool = False
+    seed: int = Field(1, ge=0, le=2**63 - 1)
+    backend: Backend = "processes"
+    workers: int | None = Field(None, ge=1, le=4096)
+    scheduler: str | None = None
+    connect_timeout: float = Field(10.0, gt=0, le=3600)
+
+    #: Folder of the spec file: base scenario paths are relative to it (not part of the schema).
+    _base_dir: Path | None = None
+    #: The file the spec was read from, for messages (not part of the schema).
+    _source: str | None = None
+
+    @field_validator("base", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, dict | str) else v
+
+    @field_validator("base", mode="before")
+    @classmethod
+    def _path_shorthand(cls, v: Any) -> Any:
+        # "base: ../scenarios/baseline.yaml" is short for "base: {scenario: ...}"
+        return [{"scenario": b} if isinstance(b, str) else b for b in v] if isinstance(v, list) else v
+
+    @field_validator("levers", mode="before")
+    @classmethod
+    def _lever_mapping(cls, v: Any) -> Any:
+        # "levers: {policy.x: [0.1, 0.3]}" or "{policy.x: {range: [0, 1]}}"
+        if isinstance(v, dict):
+            return [{"path": p, **(d if isinstance(d, dict) else {"values": d})} for p, d in v.items()]
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ExperimentSpec:
+        paths = [lv.path for lv in self.levers]
+        dupes = sorted({p for p in paths if paths.count(p) > 1})
+        if dupes:
+            raise ValueError(f"levers: each field may be varied once ({', '.join(dupes)} appear more than once)")
+        names = [b.name for b in self.base]
+        if len(set(names)) != len(names):
+            raise ValueError("base: two base scenarios have the same label; give each a distinct label")
+        columns = [m.column for m in self.metrics]
+        dupes = sorted({c for c in columns if columns.count(c) > 1})
+        if dupes:
+            raise ValueError(f"metrics: the column {', '.join(dupes)} is defined twice; give one a name")
+        from experiments.store import RESERVED_COLUMNS
+
+        clash = sorted(set(columns) & (set(RESERVED_COLUMNS) | set(paths)))
+        if clash:
+            raise ValueError(f"metrics: the name {', '.join(clash)} is taken by a column of the runs table")
+        if self.design.method in ("lhs", "sobol", "morris") and not self.levers:
+            raise ValueError(f"design: the {self.design.method} design samples levers, but none are given")
+        return self
+
+    def canonical(self) -> dict[str, Any]:
+        """The spec as plain JSON data with every default filled in."""
+        return json.loads(self.model_dump_json(by_alias=True))
+
+    def content_hash(self) -> str:
+        """Hash of what the spec asks to compute (execution settings left out)."""
+        data = {k: v for k, v in self.canonical().items() if k not in EXECUTION_FIELDS}
+        return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+    def resolve(self, p: Path) -> Path:
+        """A path from the spec, made absolute relative to the spec file's folder."""
+        if p.is_absolute() or self._base_dir is None:
+            return p
+        return self._base_dir / p
+
+    @property
+    def source(self) -> str:
+        return self._source or "experiment spec"
+
+
+# ---------------------------------------------------------------------------
+# loading and error messages
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif isinstance(part, str) and not part.startswith(("function-", "list[", "tagged-union")):
+            out += f".{part}" if out else part
+    return out or "(top level)"
+
+
+_MODELS: dict[str, type[BaseModel]] = {
+    "base": BaseScenario,
+    "levers": Lever,
+    "design": Design,
+    "metrics": Metric,
+    "distribution": Distribution,
+}
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    names = [p for p in loc[:-1] if isinstance(p, str)]
+    model: type[BaseModel] = _MODELS.get(names[-1], ExperimentSpec) if names else ExperimentSpec
+    keys = [(f.alias or n) for n, f in model.model_fields.items()]
+    return sorted(keys)
+
+
+def _error(err: ValidationError, source: str) -> InputError:
+    """One readable paragraph naming every bad field of the spec."""
+    parts = []
+    first = None
+    for e in err.errors():
+        loc = _loc(tuple(e["loc"]))
+        first = first or loc
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = f"unknown key; allowed keys here: {', '.join(_allowed_keys(tuple(e['loc'])))}"
+        elif e["type"] == "literal_error":
+            msg = msg.replace("Input should be", "must be one of")
+        elif e["type"] == "missing":
+            msg = "required but missing"
+        got = e.get("input")
+        show = e["type"] not in ("extra_forbidden", "missing", "value_error") and not isinstance(got, dict | list)
+        parts.append(f"{loc}: {msg}" + (f" (got {got!r})" if show else ""))
+    return InputError("; ".join(parts), source=source)
+
+
+def spec_from_dict(
+    data: dict[str, Any], source: str = "experiment spec", base_dir: Path | None = None
+) -> ExperimentSpec:
+    """Validate raw data into an ExperimentSpec, or raise an InputError naming every bad field.
+
+    Args:
+        data: The parsed YAML mapping.
+        source: Where the data came from, for messages.
+        base_dir: Folder that relative base scenario paths are relative to (None: the
+            current directory).
+    """
+    try:
+        spec = ExperimentSpec.model_validate(data)
+    except ValidationError as err:
+        raise _error(err, source) from None
+    spec._base_dir = base_dir
+    spec._source = source
+    return spec
+
+
+def load_spec(path: str | Path) -> ExperimentSpec:
+    """Read and validate an experiment spec YAML (safe loader only).
+
+    Raises:
+        InputError: The file is missing, not YAML, or not a valid spec.
+    """
+    p = Path(path)
+    try:
+        data = read_yaml(p)
+    except InputError as err:
+        if "is empty" in err.message:
+            raise InputError("is empty; an experiment spec needs name, base, design and metrics", source=p) from None
+        raise
+    return spec_from_dict(data, source=str(p), base_dir=p.resolve().parent)
+
+
+def spec_schema() -> dict[str, Any]:
+    """JSON Schema of experiment specs (for editors and docs)."""
+    schema = ExperimentSpec.model_json_schema(by_alias=True)
+    schema["title"] = "countysim experiment"
+    return schema
