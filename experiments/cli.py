@@ -118,11 +118,9 @@ def _check_writable(out: Path) -> None:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from sim.config import load_scenario
     from sim.geography import build_map
-    from sim.model import express_villages
 
     scenario = load_scenario(args.scenario, args.overrides)
     county = build_map(scenario.map, scenario._base_dir)
-    express_villages(scenario, county)  # express ids refer to the map: check them too
     print(
         f"{args.scenario}: valid ({county.n} settlements: {len(county.townships)} townships, "
         f"{len(county.villages)} villages, {county.total_population:,} people)"

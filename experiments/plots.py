@@ -96,10 +96,62 @@ def county_map(model) -> plt.Figure:
     ax.set_xlabel("km east")
     ax.set_ylabel("km north")
     cov = float(np.mean(per_node[v] > 0)) if len(v) else 0.0
-    ax.set_title(f"{model.config.name}: village store coverage {cov:.0%} at {model.dates[model.steps - 1]}")
+    ax.set_title(f"{model.config.name}: village store coverage {cov:.0%} at {model.today}")
     handles = [plt.Line2D([], [], **{k: s[k] for k in ("color", "lw", "ls")}) for s in ROAD_STYLE.values()]
     leg1 = ax.legend(handles, [r.replace("_", " ") for r in ROAD_CLASSES], loc="lower right", fontsize=7, title="roads")
     ax.add_artist(leg1)
+    ax.legend(loc="upper left", fontsize=7, framealpha=0.9)
+    return fig
+
+
+def logistics_map(model) -> plt.Figure:
+    """Villages by share of parcels delivered to the door, with the delivery routes.
+
+    Routes are the consortium's when co-distribution runs, otherwise the largest carrier's;
+    each tour is drawn as straight legs between its stops (the van follows roads).
+    """
+    c = model.county
+    lg = model.logistics
+    fig, ax = plt.subplots(figsize=(7.5, 7))
+    for u, v, _d in c.graph.edges(data=True):
+        ax.plot([c.x_km[u], c.x_km[v]], [c.y_km[u], c.y_km[v]], color="0.85", lw=0.5, zorder=1)
+    if lg.consortium is not None and lg.consortium.plans and any(car.member for car in lg.carriers):
+        plans, who = lg.consortium.plans, "co-distribution consortium"
+    else:
+        top = max(lg.carriers, key=lambda car: car.share)
+        plans, who = top.plans, f"carrier {top.name}"
+    for t, plan in plans.items():
+        if plan.served:
+            path = [t, *plan.served, t]
+            ax.plot(c.x_km[path], c.y_km[path], color="black", lw=0.9, ls="--", zorder=2)
+    v = c.villages
+    door = lg.door_share[v]
+    sc = ax.scatter(
+        c.x_km[v], c.y_km[v], c=door, cmap="Greys", vmin=0, vmax=1, s=24, edgecolors="black", linewidths=0.6, zorder=3
+    )
+    unserved = v[door == 0]
+    ax.scatter(
+        c.x_km[unserved],
+        c.y_km[unserved],
+        marker="x",
+        c="black",
+        s=40,
+        zorder=4,
+        label=f"no delivery to the village ({len(unserved)})",
+    )
+    t = c.townships
+    ax.scatter(
+        c.x_km[t], c.y_km[t], s=90, marker="^", c="white", edgecolors="black", label="township station", zorder=4
+    )
+    label = "county town" + (" + logistics centre" if lg.center else "")
+    ax.scatter([c.x_km[0]], [c.y_km[0]], s=260, marker="*", c="black", label=label, zorder=5)
+    ax.plot([], [], color="black", lw=0.9, ls="--", label=f"routes of the {who}")
+    fig.colorbar(sc, ax=ax, shrink=0.7, label="share of parcels delivered to the village")
+    ax.set_aspect("equal")
+    ax.set_xlabel("km east")
+    ax.set_ylabel("km north")
+    cov = float((door > 0).mean()) if len(v) else 0.0
+    ax.set_title(f"{model.config.name}: express to {cov:.0%} of villages at {model.today}")
     ax.legend(loc="upper left", fontsize=7, framealpha=0.9)
     return fig
 
@@ -128,5 +180,6 @@ def run_figures(model, ts: pd.DataFrame, folder: Path) -> list[Path]:
     """All figures of a single run, written into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = save(county_map(model), folder, "county_map")
+    paths += save(logistics_map(model), folder, "logistics_map")
     paths += save(timeseries(ts), folder, "indicators")
     return paths

@@ -18,6 +18,7 @@ import pandas as pd
 
 from experiments import atomic
 from sim.config import load_scenario
+from sim.errors import InputError
 from sim.model import CountyModel
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,6 +104,14 @@ def update() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except InputError as err:
+        print(f"error: {err.render()}", file=sys.stderr)
+        return 2
+
+
+def _main(argv: list[str] | None) -> int:
     p = argparse.ArgumentParser(prog="python -m experiments.reference", description=__doc__.splitlines()[0])
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--check", action="store_true", help="compare with the golden files")

@@ -16,6 +16,7 @@ from sim.indicators import BY_NAME
 from sim.model import CountyModel, RunResult
 
 TIMESERIES, SUMMARY, MANIFEST, FIGURES = "timeseries.parquet", "summary.json", "manifest.json", "figures"
+CARRIERS = "carriers.parquet"
 
 
 def write_parquet(df: Any, path: Path) -> None:
@@ -68,6 +69,7 @@ def run_to_folder(
     out = Path(out)
     with atomic.staged_dir(out) as stage:
         write_parquet(result.timeseries, stage / TIMESERIES)
+        write_parquet(result.carriers, stage / CARRIERS)
         summary = {
             "scenario": scenario.name,
             "seed": result.seed,
@@ -85,6 +87,7 @@ def run_to_folder(
                 for name, value in result.summary.items()
             },
             "events": {k: len(v) for k, v in result.events.items()},
+            "carriers_final_week": _final_carriers(result),
         }
         atomic.write_json(stage / SUMMARY, summary)
         atomic.write_json(stage / MANIFEST, manifest(scenario, result))
@@ -93,6 +96,17 @@ def run_to_folder(
 
             run_figures(model, result.timeseries, stage / FIGURES)
     return result, out
+
+
+def _final_carriers(result: RunResult) -> list[dict[str, Any]]:
+    """Each carrier's books in the last week (profit, villages served, Shapley cost share)."""
+    df = result.carriers
+    if df.empty:
+        return []
+    last = df[df["step"] == df["step"].max()].drop(columns=["date"])
+    return [
+        {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()} for row in last.to_dict("records")
+    ]
 
 
 def summary_table(result: RunResult) -> str:

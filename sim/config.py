@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim.errors import InputError
 
@@ -172,6 +172,14 @@ class Population(Section):
         ge=18,
         le=90,
     )
+    age_head_sd: float = P(12.0, "years", "Spread of household heads' ages (assumption).", ge=0.0, le=40.0)
+    online_age_years_per_logit: float = P(
+        20.0,
+        "years",
+        "Years of age of the head that lower the log-odds of buying online by one (assumption).",
+        gt=0.0,
+        le=1000.0,
+    )
 
 
 class Behaviour(Section):
@@ -262,7 +270,7 @@ class Behaviour(Section):
     constant_village_store: float = P(
         -5.0,
         "yuan/week",
-        "Convenience value of buying next door (top-ups, credit, habit): the village store's channel constant, set so that a median central-hill county starts near 18% of rural everyday spending at village stores, 35% in townships, 25% in the county town, 22% online (assumption, to be calibrated).",
+        "Convenience value of buying next door (top-ups, credit, habit): the village store's channel constant, set so that a median central-hill county starts near (not exactly at) 18% of rural everyday spending at village stores, 35% in townships, 25% in the county town, 22% online (assumption, to be calibrated).",
         ge=-10_000,
         le=10_000,
     )
@@ -416,7 +424,7 @@ class Stores(Section):
         le=120,
     )
     review_probability: float = P(
-        0.1,
+        0.015,
         "share/month",
         "Monthly chance that an owner reviews investments (upgrade, chain supply); owners do not re-plan every month (assumption).",
         ge=0.0,
@@ -442,6 +450,9 @@ class Retailers(Section):
         ge=0.0,
         le=1.0,
     )
+    outlet_fixed_cost_week: float = P(
+        60000.0, "yuan/week", "Running cost of one chain's county-town outlets (assumption).", ge=0.0, le=1e8
+    )
     center_capture_share: float = P(
         0.4,
         "share",
@@ -463,7 +474,7 @@ class Retailers(Section):
         0.5, "share", "Share of townships with a commerce centre at the start (assumption).", ge=0.0, le=1.0
     )
     max_new_centers_per_year: int = P(
-        2,
+        1,
         "count/year",
         "Most township centres one chain can open in a calendar year (management and capital capacity; assumption).",
         ge=0,
@@ -474,17 +485,337 @@ class Retailers(Section):
     )
 
 
-class Express(Section):
-    coverage_share: float = P(
-        0.8,
+CarrierKind = Literal["post", "express", "coop"]
+
+
+class CarrierSpec(Section):
+    name: str = P(
+        "carrier",
+        "text",
+        "Name of the carrier, unique in the county (used by policy.codistribution.members).",
+        min_length=1,
+        max_length=60,
+    )
+    kind: CarrierKind = P(
+        "express",
+        "choice",
+        "post (universal service to every township), express (a brand), or coop (supply-and-marketing co-op logistics).",
+    )
+    market_share: float = P(
+        0.25, "share", "Share of the county's parcels this carrier handles; shares add up to 1.", ge=0.0, le=1.0
+    )
+    nev_share: float = P(
+        0.1,
         "share",
-        "Share of villages with express delivery to the village, nearest to their township first (input until carriers make it endogenous; SPB reports 80-95% for 2021-22).",
+        "Share of the carrier's delivery vans that are new-energy at the start (assumption).",
         ge=0.0,
         le=1.0,
     )
-    village_ids: list[str] | None = P(
-        None, "ids", "Explicit ids of villages with express delivery; overrides coverage_share."
+
+
+def _default_fleet() -> list[CarrierSpec]:
+    # Shares are an assumption shaped like a typical county: the post, two express brands
+    # (express brands hold most of China's parcel market), and the co-op's logistics arm.
+    return [
+        CarrierSpec(name="post", kind="post", market_share=0.25),
+        CarrierSpec(name="express_a", kind="express", market_share=0.35),
+        CarrierSpec(name="express_b", kind="express", market_share=0.25),
+        CarrierSpec(name="coop", kind="coop", market_share=0.15),
+    ]
+
+
+class Carriers(Section):
+    fleet: list[CarrierSpec] = Field(
+        default_factory=_default_fleet,
+        description="The carriers of the county, with kinds and market shares (shares add up to 1).",
+        json_schema_extra={"unit": "list", "default": [c.model_dump() for c in _default_fleet()]},
     )
+    routing: Literal["heuristic", "solver"] = P(
+        "heuristic",
+        "choice",
+        "Route planner: heuristic (fast; gap to the solver under 5%) or solver (PyVRP prize-collecting VRP).",
+    )
+    replan_every_weeks: int = P(
+        4, "weeks", "How often carriers re-plan which villages they serve directly.", ge=1, le=52
+    )
+    deliveries_per_week: float = P(
+        3.0,
+        "trips/week",
+        "Delivery runs per week from a township outlet to the villages it serves (assumption; 'at least weekly' counts as served).",
+        ge=1.0,
+        le=14.0,
+    )
+    cost_per_km_fuel: float = P(
+        1.6, "yuan/km", "Running cost of a fuel van per km, driver time included (assumption).", ge=0.0, le=100.0
+    )
+    cost_per_km_nev: float = P(
+        1.0, "yuan/km", "Running cost of a new-energy van per km, driver time included (assumption).", ge=0.0, le=100.0
+    )
+    cost_per_hour: float = P(
+        40.0,
+        "yuan/hour",
+        "Driver and vehicle time cost per hour of driving on village routes (assumption; a rural courier earns about 5,000 yuan a month).",
+        ge=0.0,
+        le=10_000.0,
+    )
+    cost_per_stop: float = P(
+        8.0, "yuan/stop", "Cost of a village stop (finding recipients, hand-over) (assumption).", ge=0.0, le=1000.0
+    )
+    cost_per_stop_service_point: float = P(
+        3.0,
+        "yuan/stop",
+        "Cost of a stop at a store service point that takes all of the village's parcels (assumption).",
+        ge=0.0,
+        le=1000.0,
+    )
+    handling_cost_per_parcel: float = P(
+        0.4, "yuan/parcel", "Sorting and handling at a carrier's own county depot (assumption).", ge=0.0, le=20.0
+    )
+    handling_cost_automatic: float = P(
+        0.2,
+        "yuan/parcel",
+        "Handling at the county logistics centre with automatic sorting (assumption).",
+        ge=0.0,
+        le=20.0,
+    )
+    trunk_trips_per_week: float = P(
+        7.0,
+        "trips/week",
+        "Line-haul trips per week from the county depot to each township station (assumption: daily).",
+        ge=0.0,
+        le=50.0,
+    )
+    trunk_cost_per_km: float = P(2.5, "yuan/km", "Line-haul truck cost per km (assumption).", ge=0.0, le=100.0)
+    revenue_per_parcel: float = P(
+        1.2,
+        "yuan/parcel",
+        "The county outlet's share of each parcel's price, earned whether it goes to the village or the station (assumption).",
+        ge=0.0,
+        le=50.0,
+    )
+    village_delivery_fee: float = P(
+        0.8,
+        "yuan/parcel",
+        "Extra fee earned for delivering a parcel into the village rather than to the township station (assumption).",
+        ge=0.0,
+        le=50.0,
+    )
+    upward_margin_per_parcel: float = P(
+        3.0,
+        "yuan/parcel",
+        "Margin on an upward (farm product) parcel collected by the carrier (assumption).",
+        ge=0.0,
+        le=100.0,
+    )
+    unserved_upward_factor: float = P(
+        0.5,
+        "ratio",
+        "Upward parcels sent from a village without pick-up, relative to one with it (farmers must carry goods to town) (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+    transit_days: float = P(
+        1.5, "days", "Days from the county depot to the door or the township station (assumption).", ge=0.0, le=30.0
+    )
+    station_pickup_rate: float = P(
+        0.8,
+        "share/week",
+        "Share of parcels waiting at a township station that recipients collect each week (assumption).",
+        ge=0.01,
+        le=1.0,
+    )
+    loss_rate: float = P(
+        0.0005, "share", "Share of parcels lost or damaged in the county network (assumption).", ge=0.0, le=0.5
+    )
+    van_km_per_year: float = P(
+        30000.0,
+        "km/year",
+        "Distance a delivery van covers in a year, to size fleets (assumption).",
+        gt=100.0,
+        le=500000.0,
+    )
+    fleet_turnover_per_year: float = P(
+        0.15,
+        "share/year",
+        "Share of vans replaced each year; replacements may be new-energy (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+    nev_price_premium: float = P(
+        40000.0, "yuan/van", "Extra purchase price of a new-energy van over a fuel van (assumption).", ge=0.0, le=1e7
+    )
+    payback_years: float = P(
+        5.0, "years", "Horizon over which a carrier counts savings when buying equipment (assumption).", gt=0.0, le=30.0
+    )
+    settle_every_weeks: int = P(
+        13,
+        "weeks",
+        "How often co-distribution membership and Shapley cost shares are settled (contracts run a quarter; assumption); shared routes are re-planned with the carriers' plans.",
+        ge=1,
+        le=104,
+    )
+    codistribution_fee_per_parcel: float = P(
+        0.15,
+        "yuan/parcel",
+        "Fee the co-distribution operator charges members per pooled parcel, on top of shared costs (assumption).",
+        ge=0.0,
+        le=20.0,
+    )
+
+    @model_validator(mode="after")
+    def _fleet_ok(self) -> Carriers:
+        if not self.fleet:
+            raise ValueError("carriers.fleet needs at least one carrier")
+        names = [c.name for c in self.fleet]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"carriers.fleet has duplicate names: {', '.join(dup)}")
+        total = sum(c.market_share for c in self.fleet)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"carriers.fleet market shares must add up to 1 (they add up to {total:.6g})")
+        if len(self.fleet) > 8:
+            raise ValueError("carriers.fleet may have at most 8 carriers (exact Shapley cost shares)")
+        return self
+
+
+class Logistics(Section):
+    parcel_value: float = P(
+        40.0, "yuan/parcel", "Average value of everyday goods per downward parcel (assumption).", gt=0.0, le=10_000
+    )
+    other_parcels_per_household_week: float = P(
+        0.8,
+        "parcels/household/week",
+        "Downward parcels for goods outside the everyday basket (clothes, electronics...) (assumption: with everyday and upward parcels, about one parcel per rural resident per week, as SPB's 37 bn rural parcels in 2021 imply).",
+        ge=0.0,
+        le=50.0,
+    )
+    upward_parcels_per_household_week: float = P(
+        0.15,
+        "parcels/household/week",
+        "Farm-product parcels a rural household sends with pick-up in the village (input until the e-commerce issue) (assumption).",
+        ge=0.0,
+        le=50.0,
+    )
+    perishable_share_up: float = P(
+        0.4,
+        "share",
+        "Share of upward parcels that are perishable (fruit, vegetables, meat) (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+    perishable_value_per_parcel: float = P(
+        60.0, "yuan/parcel", "Value of a perishable upward parcel (assumption).", ge=0.0, le=10_000
+    )
+    loss_without_cold_chain: float = P(
+        0.25,
+        "share of value",
+        "Value lost by perishables without cold chain (NDRC 2010 cold-chain plan: fruit and vegetables 20-30% in distribution).",
+        ge=0.0,
+        le=1.0,
+    )
+    loss_with_cold_chain: float = P(
+        0.05,
+        "share of value",
+        "Value lost by perishables with cold storage at the county (under 5% in developed systems; NDRC 2010).",
+        ge=0.0,
+        le=1.0,
+    )
+    center_at_start: bool = P(
+        False,
+        "switch",
+        "Whether the county already has a logistics distribution centre (县级物流配送中心) at the start.",
+    )
+    center_build_cost: float = P(
+        3_000_000.0, "yuan", "Cost of building a county logistics distribution centre (assumption).", ge=0.0, le=1e10
+    )
+    sorting_cost: float = P(
+        800_000.0, "yuan", "Cost of an automatic sorting line at the centre (assumption).", ge=0.0, le=1e10
+    )
+    cold_storage_at_start: bool = P(
+        False, "switch", "Whether the county already has cold storage for farm products at the start."
+    )
+    cold_storage_build_cost: float = P(
+        2_000_000.0, "yuan", "Cost of county cold storage (assumption).", ge=0.0, le=1e10
+    )
+
+
+class InstantRetail(Section):
+    enabled: bool = P(
+        True, "switch", "Whether an instant-retail platform (即时零售) links county-town stores to homes nearby."
+    )
+    radius_km: float = P(
+        5.0, "km", "Delivery radius around the county town (road distance) (assumption).", ge=0.0, le=100.0
+    )
+    price_index: float = P(
+        1.03, "ratio", "Price of instant retail relative to county-town shelves (assumption).", gt=0.0, le=3.0
+    )
+    assortment: float = P(
+        0.7, "index 0-1", "Range of goods available for instant delivery (assumption).", ge=0.0, le=1.0
+    )
+    delivery_fee_week: float = P(
+        6.0,
+        "yuan/week",
+        "Delivery fees a household pays in a week when it buys this way (assumption).",
+        ge=0.0,
+        le=1000.0,
+    )
+    constant: float = P(
+        -15.0,
+        "yuan/week",
+        "Channel constant of instant retail (habit, trust) (assumption, to be calibrated).",
+        ge=-10_000,
+        le=10_000,
+    )
+
+
+class Codistribution(Section):
+    enabled: bool = P(
+        False, "switch", "Whether co-distribution (共同配送) runs at the county logistics centre (it needs the centre)."
+    )
+    start: dt.date = P(dt.date(2024, 1, 1), "date", "Date from which co-distribution runs.")
+    members: list[str] | None = P(
+        None,
+        "carrier names",
+        "Carriers required to pool their parcels; empty (null) lets each carrier join when it pays.",
+    )
+    parcel_subsidy: float = P(
+        0.0,
+        "yuan/parcel",
+        "Operating subsidy per pooled parcel, paid from the co-distribution programme.",
+        ge=0.0,
+        le=10.0,
+    )
+
+
+class BudgetWeights(Section):
+    store_upgrade: float = P(
+        0.3,
+        "weight",
+        "Relative weight of village store upgrades in the budget (weights are normalised to shares).",
+        ge=0.0,
+        le=1000.0,
+    )
+    township_center: float = P(0.2, "weight", "Relative weight of township commerce centres.", ge=0.0, le=1000.0)
+    logistics_center: float = P(
+        0.25, "weight", "Relative weight of the county logistics centre and its sorting line.", ge=0.0, le=1000.0
+    )
+    codistribution: float = P(
+        0.1, "weight", "Relative weight of the co-distribution operating subsidy.", ge=0.0, le=1000.0
+    )
+    nev_van: float = P(0.05, "weight", "Relative weight of new-energy van subsidies.", ge=0.0, le=1000.0)
+    cold_storage: float = P(0.1, "weight", "Relative weight of cold storage.", ge=0.0, le=1000.0)
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> BudgetWeights:
+        if sum(self.model_dump().values()) <= 0:
+            raise ValueError("policy.budget_weights must have at least one positive weight")
+        return self
+
+    def shares(self) -> dict[str, float]:
+        """The weights as budget shares adding up to one."""
+        w = self.model_dump()
+        total = sum(w.values())
+        return {k: v / total for k, v in w.items()}
 
 
 class Policy(Section):
@@ -495,20 +826,56 @@ class Policy(Section):
         0.3, "share", "Share of a township commerce centre's cost paid by the programme.", ge=0.0, le=1.0
     )
     annual_budget: float = P(
-        2_000_000.0,
+        5_000_000.0,
         "yuan/year",
         "Central funds for the county's commerce programmes each year (assumption; county allocations are a few million yuan).",
         ge=0.0,
         le=1e10,
     )
     local_cofunding_rate: float = P(0.3, "share", "Local match, as a share of central funds.", ge=0.0, le=5.0)
-    store_upgrade_budget_share: float = P(
-        0.5, "share", "Share of the budget earmarked for store upgrades; the rest for township centres.", ge=0.0, le=1.0
-    )
+    budget_weights: BudgetWeights = Field(default_factory=BudgetWeights)
     unspent_rolls_over: bool = P(True, "switch", "Whether unspent funds carry into the next year.")
+    codistribution: Codistribution = Field(default_factory=Codistribution)
+    logistics_center_date: dt.date | None = P(
+        dt.date(2024, 3, 1),
+        "date",
+        "When the programme builds the county logistics centre if the county has none (null: not built).",
+    )
+    logistics_center_subsidy: float = P(
+        0.5,
+        "share",
+        "Share of the logistics centre's cost paid by the programme (the rest by the operator).",
+        ge=0.0,
+        le=1.0,
+    )
+    automatic_sorting: bool = P(
+        True, "switch", "Whether the logistics centre gets an automatic sorting line (paid like the centre)."
+    )
+    nev_van_subsidy: float = P(
+        0.2, "share", "Share of a new-energy van's price premium paid by the programme.", ge=0.0, le=1.0
+    )
+    cold_storage_date: dt.date | None = P(
+        dt.date(2024, 6, 1),
+        "date",
+        "When the programme builds county cold storage if the county has none (null: not built).",
+    )
+    cold_storage_subsidy: float = P(0.5, "share", "Share of cold storage's cost paid by the programme.", ge=0.0, le=1.0)
+    parcel_point_fee: float = P(
+        0.3,
+        "yuan/parcel",
+        "Fee a carrier pays a village store acting as parcel service point per parcel it takes (assumption).",
+        ge=0.0,
+        le=20.0,
+    )
 
 
 class Outputs(Section):
+    @field_validator("progress", mode="before")
+    @classmethod
+    def _yaml_booleans(cls, v: Any) -> Any:
+        # YAML 1.1 reads an unquoted off/on as a boolean
+        return {False: "off", True: "on"}.get(v, v) if isinstance(v, bool) else v
+
     figures: bool = P(True, "switch", "Write figures (county map, indicator series) with the run.")
     progress: Literal["auto", "on", "off"] = P(
         "auto", "choice", "Progress bar: auto shows it on a terminal for runs longer than a couple of seconds."
@@ -533,7 +900,9 @@ class Scenario(Section):
     behaviour: Behaviour = Field(default_factory=Behaviour)
     stores: Stores = Field(default_factory=Stores)
     retailers: Retailers = Field(default_factory=Retailers)
-    express: Express = Field(default_factory=Express)
+    carriers: Carriers = Field(default_factory=Carriers)
+    logistics: Logistics = Field(default_factory=Logistics)
+    instant_retail: InstantRetail = Field(default_factory=InstantRetail)
     policy: Policy = Field(default_factory=Policy)
     outputs: Outputs = Field(default_factory=Outputs)
 
@@ -541,6 +910,19 @@ class Scenario(Section):
     _base_dir: Path | None = None
     #: The file the scenario was read from, for error messages (not part of the schema).
     _source: str | None = None
+
+    @model_validator(mode="after")
+    def _members_are_carriers(self) -> Scenario:
+        members = self.policy.codistribution.members
+        if members:
+            names = {c.name for c in self.carriers.fleet}
+            bad = [m for m in members if m not in names]
+            if bad:
+                raise ValueError(
+                    f"policy.codistribution.members names {', '.join(bad)}, which is not a carrier "
+                    f"(carriers.fleet has: {', '.join(sorted(names))})"
+                )
+        return self
 
     def resolve_path(self, p: Path) -> Path:
         """A path from the scenario, made absolute relative to the scenario file's folder."""

@@ -16,8 +16,18 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from sim.agents.government import PROGRAMMES
+
 if TYPE_CHECKING:
     from sim.model import CountyModel
+
+PROGRAMME_ZH = dict(
+    zip(
+        PROGRAMMES,
+        ("村店改造", "乡镇商贸中心", "县级物流配送中心", "共同配送", "新能源配送车", "冷链设施"),
+        strict=True,
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,10 @@ def _rural_mean(model: CountyModel, values: np.ndarray) -> float:
     w = hh.weight * hh.rural
     total = w.sum()
     return float((values * w).sum() / total) if total > 0 else 0.0
+
+
+def _mean(flags: list[bool]) -> float:
+    return float(np.mean(flags)) if flags else 0.0
 
 
 def _villages_with_store(model: CountyModel) -> float:
@@ -114,9 +128,117 @@ INDICATORS: tuple[Indicator, ...] = (
         "express_village_coverage",
         "快递进村覆盖率",
         "share of villages",
-        "Share of administrative villages with express delivery to the village.",
+        "Share of administrative villages where at least one carrier (or the consortium) delivers to the village "
+        "at least weekly.",
         "last",
-        lambda m: float(m.express[m.county.villages].mean()) if len(m.county.villages) else 0.0,
+        lambda m: float((m.logistics.door_share[m.county.villages] > 0).mean()) if len(m.county.villages) else 0.0,
+    ),
+    Indicator(
+        "village_door_parcel_share",
+        "进村包裹占比",
+        "share of parcels",
+        "Share of parcels bound for villages that are delivered into the village rather than left at the "
+        "township station.",
+        "mean",
+        lambda m: m.logistics.week["village_door_parcel_share"],
+    ),
+    Indicator(
+        "service_point_share",
+        "一点多能站点占比",
+        "share of stores",
+        "Share of open village stores that act as parcel service points.",
+        "last",
+        lambda m: _mean([s.is_service_point for s in m.open_stores()]),
+    ),
+    Indicator(
+        "codistribution_parcel_share",
+        "共同配送包裹占比",
+        "share of parcels",
+        "Share of the county's parcels carried through the co-distribution consortium.",
+        "mean",
+        lambda m: m.logistics.week["pooled"] / max(m.logistics.week["down"] + m.logistics.week["up"], 1e-12),
+    ),
+    Indicator(
+        "cost_per_parcel",
+        "单件物流成本",
+        "yuan/parcel",
+        "Real cost of moving a parcel in the county (handling, line-haul, village routes, service-point fees), "
+        "excluding transfers such as subsidies and operator fees.",
+        "mean",
+        lambda m: m.logistics.week["cost"] / max(m.logistics.week["down"] + m.logistics.week["up"], 1e-12),
+    ),
+    Indicator(
+        "delivery_days",
+        "平均投递天数",
+        "days",
+        "Mean days from the county depot until a downward parcel reaches its household (waiting at the "
+        "station included).",
+        "mean",
+        lambda m: m.logistics.week["delivery_days"],
+    ),
+    Indicator(
+        "parcels_down",
+        "下行包裹量",
+        "parcels/week",
+        "Downward parcels (online purchases) entering the county network this week.",
+        "mean",
+        lambda m: m.logistics.week["down"],
+    ),
+    Indicator(
+        "parcels_up",
+        "上行包裹量",
+        "parcels/week",
+        "Upward parcels (farm products) leaving the villages this week.",
+        "mean",
+        lambda m: m.logistics.week["up"],
+    ),
+    Indicator(
+        "parcels_waiting",
+        "待取包裹量",
+        "parcels",
+        "Parcels waiting at township stations for their households at the end of the week.",
+        "last",
+        lambda m: float(m.logistics.waiting.sum()),
+    ),
+    Indicator(
+        "cold_chain_loss_rate",
+        "冷链损耗率",
+        "share of value",
+        "Share of the value of perishable upward parcels lost in distribution.",
+        "mean",
+        lambda m: m.logistics.week["cold_chain_loss_rate"],
+    ),
+    Indicator(
+        "carrier_profit",
+        "快递企业利润",
+        "yuan/week",
+        "Profit of all carriers together in the county this week.",
+        "mean",
+        lambda m: float(sum(c.books.get("profit", 0.0) for c in m.logistics.carriers)),
+    ),
+    Indicator(
+        "nev_van_share",
+        "新能源配送车占比",
+        "share of vans",
+        "Share of carriers' delivery vans that are new-energy (weighted by market share).",
+        "last",
+        lambda m: float(sum(c.share * c.nev_share for c in m.logistics.carriers)),
+    ),
+    Indicator(
+        "logistics_center",
+        "县级物流配送中心",
+        "0/1",
+        "Whether the county logistics distribution centre operates.",
+        "last",
+        lambda m: float(m.logistics.center),
+    ),
+    Indicator(
+        "cold_storage",
+        "冷库",
+        "0/1",
+        "Whether the county has cold storage for farm products.",
+        "last",
+        lambda m: float(m.logistics.cold_storage),
     ),
     Indicator(
         "household_spending",
@@ -157,6 +279,14 @@ INDICATORS: tuple[Indicator, ...] = (
         "Share of rural everyday spending in the county town.",
         "mean",
         _channel_share(2),
+    ),
+    Indicator(
+        "instant_retail_share",
+        "即时零售占比",
+        "share of spending",
+        "Share of rural everyday spending through instant retail from the county town.",
+        "mean",
+        _channel_share(4),
     ),
     Indicator(
         "travel_km_per_household",
@@ -210,22 +340,6 @@ INDICATORS: tuple[Indicator, ...] = (
         lambda m: m.government.total_spent,
     ),
     Indicator(
-        "subsidy_spent_store_upgrade",
-        "村店改造补贴支出",
-        "yuan (cumulative)",
-        "Subsidy paid for village store upgrades since the start.",
-        "last",
-        lambda m: m.government.spent["store_upgrade"],
-    ),
-    Indicator(
-        "subsidy_spent_township_center",
-        "乡镇商贸中心补贴支出",
-        "yuan (cumulative)",
-        "Subsidy paid for township commerce centres since the start.",
-        "last",
-        lambda m: m.government.spent["township_center"],
-    ),
-    Indicator(
         "funds_available",
         "可用资金",
         "yuan",
@@ -233,6 +347,24 @@ INDICATORS: tuple[Indicator, ...] = (
         "last",
         lambda m: m.government.funds_available,
     ),
+)
+
+
+def _spent(programme: str) -> Callable[[CountyModel], float]:
+    return lambda m: m.government.spent[programme]
+
+
+#: Subsidy paid by each programme, one indicator per programme of the government.
+INDICATORS += tuple(
+    Indicator(
+        f"subsidy_spent_{p}",
+        f"{zh}补贴支出",
+        "yuan (cumulative)",
+        f"Subsidy paid by the {p.replace('_', ' ')} programme since the start.",
+        "last",
+        _spent(p),
+    )
+    for p, zh in PROGRAMME_ZH.items()
 )
 
 BY_NAME: dict[str, Indicator] = {i.name: i for i in INDICATORS}

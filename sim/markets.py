@@ -11,8 +11,10 @@ multinomial logit on a generalised weekly cost in yuan:
 
     share_c = exp(-cost_c / scale) / sum_k exp(-cost_k / scale)
 
-A village without express delivery adds the trips to fetch parcels at the township
-station to the online cost. Several stores in one village form a nest: the village
+Where parcels are not delivered to the village, the trips to fetch them at the township
+station are added to the online cost in proportion to the share of parcels left there.
+Households within the instant-retail radius of the county town (即时零售) have a fifth
+channel: county-town shelves delivered within the hour, for a delivery fee. Several stores in one village form a nest: the village
 channel's price/assortment term is their log-sum with a nest scale below one (stores in
 one village are close substitutes), and the channel's spending is split among them by the
 logit within the nest. The consumer surplus is the log-sum over channels
@@ -29,23 +31,15 @@ from sim.agents.household import HouseholdTable
 from sim.config import Scenario
 from sim.geography import CountyMap
 
-CHANNELS = ("village_store", "township", "county_town", "online")
-VILLAGE_STORE, TOWNSHIP, COUNTY_TOWN, ONLINE = range(4)
-
-
-def logsumexp_rows(x: np.ndarray) -> np.ndarray:
-    """Row-wise log(sum(exp(x))) that ignores -inf entries and never overflows."""
-    m = np.max(x, axis=1)
-    m_safe = np.where(np.isfinite(m), m, 0.0)
-    with np.errstate(divide="ignore"):
-        return m_safe + np.log(np.sum(np.exp(x - m_safe[:, None]), axis=1))
+CHANNELS = ("village_store", "township", "county_town", "online", "instant_retail")
+VILLAGE_STORE, TOWNSHIP, COUNTY_TOWN, ONLINE, INSTANT = range(5)
 
 
 class Market:
     """The everyday-goods market of one county.
 
     Trip costs depend only on geography and household attributes, so they are computed
-    once; each week only prices, assortments, store presence and express coverage change.
+    once; each week only prices, assortments, store presence and door delivery change.
     """
 
     def __init__(self, scenario: Scenario, county: CountyMap, households: HouseholdTable):
@@ -84,9 +78,16 @@ class Market:
         )
         self.fetch_cost = b.parcel_fetch_trips * twn_cost
         self.fetch_km = b.parcel_fetch_trips * twn_km
+        ir = scenario.instant_retail
         self.constants = np.array(
-            [b.constant_village_store, b.constant_township, b.constant_county_town, b.constant_online]
+            [b.constant_village_store, b.constant_township, b.constant_county_town, b.constant_online, ir.constant]
         )
+        #: who can use instant retail: online buyers within its radius of the county town
+        self.instant_reach = (
+            ir.enabled & households.online_buyer & (county.travel_km[node, county.county_town] <= ir.radius_km)
+        )
+        self.instant_ratio = float(self.basket_ratio(ir.price_index, ir.assortment))
+        self.instant_fee = ir.delivery_fee_week
         # rows grouped by settlement, for store-level counterfactuals
         order = np.argsort(node, kind="stable")
         bounds = np.searchsorted(node[order], np.arange(county.n + 1))
@@ -139,7 +140,7 @@ class Market:
         township_ratio: np.ndarray,
         county_ratio: float,
         online_ratio: float,
-        express: np.ndarray,
+        door_share: np.ndarray,
         rows: np.ndarray | slice = slice(None),
     ) -> np.ndarray:
         """Generalised weekly cost (yuan) of each channel for the given households.
@@ -150,7 +151,8 @@ class Market:
             township_ratio: Per settlement (used at township nodes), the township channel's ratio.
             county_ratio: The county town's basket ratio.
             online_ratio: The online basket ratio.
-            express: Per settlement, True where parcels are delivered to the village.
+            door_share: Per settlement, the share of parcels delivered to the village (the rest
+                wait at the township station).
             rows: Which households.
         """
         hh = self.hh
@@ -160,27 +162,44 @@ class Market:
         cost[:, VILLAGE_STORE] = budget * village_ratio[node] + self.trip_cost[rows, 0]
         cost[:, TOWNSHIP] = budget * township_ratio[town] + self.trip_cost[rows, 1]
         cost[:, COUNTY_TOWN] = budget * county_ratio + self.trip_cost[rows, 2]
-        online = budget * online_ratio + np.where(express[node], 0.0, self.fetch_cost[rows])
+        online = budget * online_ratio + (1.0 - door_share[node]) * self.fetch_cost[rows]
         cost[:, ONLINE] = np.where(hh.online_buyer[rows], online, np.inf)
+        instant = budget * self.instant_ratio + self.instant_fee
+        cost[:, INSTANT] = np.where(self.instant_reach[rows], instant, np.inf)
         cost -= self.constants
         return cost
 
+    def choose(self, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Logit channel shares and consumer surplus from generalised costs, in one pass.
+
+        Returns:
+            ``(shares, surplus)``: shares per channel (inf cost = unavailable, share 0), and
+            the surplus per household (yuan/week) against buying all in the county town.
+        """
+        scale = self.b.choice_scale_yuan
+        z = cost * (-1.0 / scale)
+        m = z.max(axis=1, keepdims=True)  # the county town is always available: finite
+        e = np.exp(z - m)
+        total = e.sum(axis=1, keepdims=True)
+        shares = e / total
+        surplus = scale * (m[:, 0] + np.log(total[:, 0])) + cost[:, COUNTY_TOWN]
+        return shares, surplus
+
     def shares(self, cost: np.ndarray) -> np.ndarray:
         """Logit channel shares from generalised costs (inf cost = unavailable)."""
-        z = -cost / self.b.choice_scale_yuan
-        lse = logsumexp_rows(z)
-        return np.exp(z - lse[:, None])
+        return self.choose(cost)[0]
 
     def surplus(self, cost: np.ndarray) -> np.ndarray:
         """Consumer surplus per household (yuan/week) against buying all in the county town."""
-        z = -cost / self.b.choice_scale_yuan
-        return self.b.choice_scale_yuan * logsumexp_rows(z) + cost[:, COUNTY_TOWN]
+        return self.choose(cost)[1]
 
-    def travel_km(self, shares: np.ndarray, express: np.ndarray, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+    def travel_km(
+        self, shares: np.ndarray, door_share: np.ndarray, rows: np.ndarray | slice = slice(None)
+    ) -> np.ndarray:
         """Expected km travelled per household this week for shopping and fetching parcels."""
         node = self.hh.node[rows]
         km = (shares[:, :3] * self.trip_km[rows]).sum(axis=1)
-        return km + shares[:, ONLINE] * np.where(express[node], 0.0, self.fetch_km[rows])
+        return km + shares[:, ONLINE] * (1.0 - door_share[node]) * self.fetch_km[rows]
 
     def rows_in(self, node: int) -> np.ndarray:
         """Households living in a settlement."""

@@ -29,10 +29,10 @@ from sim.agents.household import HouseholdAgent, create_households
 from sim.agents.retailer import ChainRetailer, TownshipCenter
 from sim.agents.store import NEWTYPE, TRADITIONAL, VillageStore
 from sim.config import Scenario
-from sim.errors import InputError
 from sim.geography import CountyMap, build_map, default_store_coverage
 from sim.indicators import INDICATORS, collect, summarise
-from sim.markets import CHANNELS, COUNTY_TOWN, ONLINE, TOWNSHIP, VILLAGE_STORE, Market
+from sim.logistics import Logistics
+from sim.markets import CHANNELS, COUNTY_TOWN, INSTANT, ONLINE, TOWNSHIP, VILLAGE_STORE, Market
 
 #: Named random streams; the position in this tuple is the stream's spawn key, so new
 #: streams must be appended to keep existing ones unchanged.
@@ -49,6 +49,7 @@ class RunResult:
     scenario_hash: str
     wall_seconds: float
     events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    carriers: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 class CountyModel(mesa.Model):
@@ -81,25 +82,36 @@ class CountyModel(mesa.Model):
         self.households = create_households(scenario, self.county, self.streams["households"])
         self.household_agents = [HouseholdAgent(self, i) for i in range(len(self.households))]
         self.market = Market(scenario, self.county, self.households)
-        self.express = express_villages(scenario, self.county)
 
         self.government = Government(self)
         self.retailers = [ChainRetailer(self, i, cash=0.0) for i in range(scenario.retailers.count)]
         self._stores_by_node: dict[int, list[VillageStore]] = {}
-        self.events: dict[str, list[dict[str, Any]]] = {"exits": [], "entries": [], "upgrades": [], "centers": []}
+        self._store_serial: dict[int, int] = {}
+        self.events: dict[str, list[dict[str, Any]]] = {
+            k: [] for k in ("exits", "entries", "upgrades", "centers", "codistribution", "facilities")
+        }
         self._place_initial_stores()
         self._place_initial_centers()
+        self.today = self.dates[0]
 
         self.week: dict[str, Any] = {}
         self.rows: list[dict[str, Any]] = []
+        self.carrier_rows: list[dict[str, Any]] = []
+        self.logistics = Logistics(self)
+        self._schedule_facilities()
+        self._inputs = self._choice_inputs()
+        self.logistics.replan(weeks_since=0.0)
 
     # --- set-up ----------------------------------------------------------------------
 
-    def _new_store(self, node: int, kind: str, rng: np.random.Generator) -> VillageStore:
+    def _new_store(self, node: int, kind: str, hurdle: float) -> VillageStore:
+        """Open a store; it gets its own random stream keyed by (village, how many stores the
+        village has had), so its draws do not depend on what other stores do."""
         s = self.config.stores
-        hurdle = float(np.exp(rng.normal(0.0, s.owner_hurdle_sd)))
-        cash = s.initial_cash_weeks * s.fixed_cost_week
-        store = VillageStore(self, node, kind, cash=cash, hurdle=hurdle)
+        serial = self._store_serial.get(node, 0)
+        self._store_serial[node] = serial + 1
+        rng = np.random.default_rng([self.seed, STREAMS.index("stores"), node, serial])
+        store = VillageStore(self, node, kind, cash=s.initial_cash_weeks * s.fixed_cost_week, hurdle=hurdle, rng=rng)
         self._stores_by_node.setdefault(node, []).append(store)
         return store
 
@@ -109,17 +121,19 @@ class CountyModel(mesa.Model):
         coverage = s.initial_village_coverage
         if coverage is None:
             coverage = default_store_coverage(self.config.map.region)
+        k = s.max_stores_per_village
         for v in self.county.villages:
-            # fixed number of draws per village, so one village's draws never shift another's
-            has, extra = rng.random(), rng.random(s.max_stores_per_village - 1)
+            # a fixed number of draws per village, so one village's draws never shift another's
+            has, extra = rng.random(), rng.random(k - 1)
+            kinds, chains, hurdles = rng.random(k), rng.random(k), np.exp(rng.normal(0.0, s.owner_hurdle_sd, k))
             if has >= coverage:
                 continue
             count = 1 + int(np.sum(np.cumprod(extra < s.second_store_probability)))
-            for _ in range(count):
-                kind = NEWTYPE if rng.random() < s.initial_newtype_share else TRADITIONAL
-                store = self._new_store(int(v), kind, rng)
-                if self.has_chains and (kind == NEWTYPE or rng.random() < s.initial_chain_share):
-                    self.assign_chain(store, rng)
+            for j in range(count):
+                kind = NEWTYPE if kinds[j] < s.initial_newtype_share else TRADITIONAL
+                store = self._new_store(int(v), kind, float(hurdles[j]))
+                if self.has_chains and (kind == NEWTYPE or chains[j] < s.initial_chain_share):
+                    self.assign_chain(store)
 
     def _place_initial_centers(self) -> None:
         r = self.config.retailers
@@ -134,6 +148,40 @@ class CountyModel(mesa.Model):
         chosen = rng.choice(towns, size=k, replace=False, p=p)
         for node in sorted(chosen.tolist()):
             self.retailers[int(rng.integers(len(self.retailers)))].open_center(int(node))
+
+    def _schedule_facilities(self) -> None:
+        """Put the programme's facility builds on the calendar as Mesa events.
+
+        An event at time ``i + 0.5`` runs after week ``i`` and before week ``i + 1``; a build
+        the programme cannot yet pay for is retried every four weeks.
+        """
+        pol = self.config.policy
+        plans = [
+            (pol.logistics_center_date, self.logistics.try_build_center),
+            (pol.cold_storage_date, self.logistics.try_build_cold_storage),
+        ]
+        for when, build in plans:
+            if when is None:
+                continue
+            i = next((k for k, d in enumerate(self.dates) if d >= when), None)
+            if i is not None:
+                self.schedule_event(self._retrying(build), at=i + 0.5)
+
+    def _retrying(self, build):
+        def attempt() -> None:
+            if not build() and self.time + 4 < self.n_weeks:
+                self.schedule_event(attempt, after=4)
+
+        self._keep_alive = [*getattr(self, "_keep_alive", []), attempt]  # Mesa holds events weakly
+        return attempt
+
+    def expected_online_spend(self) -> np.ndarray:
+        """Online spending per settlement at the planning budget (no season, no noise)."""
+        m = self.market
+        vr, tr, cr, orr = self._inputs
+        cost = m.costs(m.base_budget, vr, tr, cr, orr, self.logistics.door_share)
+        spend = m.shares(cost)[:, ONLINE] * m.base_budget * self.households.weight
+        return np.bincount(self.households.node, weights=spend, minlength=self.county.n)
 
     # --- queries used by agents -----------------------------------------------------
 
@@ -160,7 +208,7 @@ class CountyModel(mesa.Model):
                 return c
         return None
 
-    def assign_chain(self, store: VillageStore, rng: np.random.Generator | None = None) -> None:
+    def assign_chain(self, store: VillageStore) -> None:
         """Put a store under the supply of the chain with the fewest members (ties: lowest index)."""
         if not self.retailers:
             return
@@ -205,7 +253,7 @@ class CountyModel(mesa.Model):
             return 0.0
         _, tr, cr, orr = self._inputs
         budget = self.market.base_budget[rows]
-        cost = self.market.costs(budget, village_ratio, tr, cr, orr, self.express, rows)
+        cost = self.market.costs(budget, village_ratio, tr, cr, orr, self.logistics.door_share, rows)
         share = self.market.shares(cost)[:, VILLAGE_STORE]
         return float((budget * share * self.households.weight[rows]).sum())
 
@@ -244,14 +292,18 @@ class CountyModel(mesa.Model):
         tr = tr.copy()
         tr[node] = self.market.basket_ratio(b.township_center_price_index, b.assortment_township_center)
         budget = self.market.base_budget[rows]
-        cost = self.market.costs(budget, vr, tr, cr, orr, self.express, rows)
+        cost = self.market.costs(budget, vr, tr, cr, orr, self.logistics.door_share, rows)
         share = self.market.shares(cost)[:, TOWNSHIP]
         return float((budget * share * self.households.weight[rows]).sum()) * self.config.retailers.center_capture_share
 
     # --- records ---------------------------------------------------------------------
 
     def _event(self, kind: str, **data: Any) -> None:
-        self.events[kind].append({"step": self.steps, "date": self.dates[self.steps - 1].isoformat(), **data})
+        self.events[kind].append({"step": self.steps, "date": self.today.isoformat(), **data})
+
+    def record_event(self, kind: str, **data: Any) -> None:
+        """Record a dated event (facility built, carrier joined co-distribution, ...)."""
+        self._event(kind, **data)
 
     def record_exit(self, store: VillageStore, reason: str) -> None:
         self._stores_by_node[store.node].remove(store)
@@ -272,16 +324,55 @@ class CountyModel(mesa.Model):
     def step(self) -> None:
         """One week, in the order given in the module docstring."""
         i = self.steps - 1  # Mesa counts the step before calling this
-        today = self.dates[i]
+        today = self.today = self.dates[i]
         self.week = {"exits": 0, "entries": 0, "upgrades": 0}
         if self.year_start[i]:
             self.government.new_year(today, first=(i == 0))
         self._inputs = self._choice_inputs()
         self._shop(i)
         self._book()
+        self._ship()
+        self._close_broke_stores()
         if self.month_end[i]:
             self._monthly_decisions()
+        every = self.config.carriers.replan_every_weeks
+        if (i + 1) % every == 0:
+            self._inputs = self._choice_inputs()
+            self.logistics.replan(weeks_since=float(every))
         self.rows.append({"step": self.steps, "date": today, **collect(self)})
+        self._collect_carriers()
+
+    def _ship(self) -> None:
+        """Parcels from this week's online buying; service-point fees go to village stores."""
+        hh = self.households
+        online = np.bincount(hh.node, weights=self.week["spend"][:, ONLINE], minlength=self.county.n)
+        week = self.logistics.ship_week(online)
+        for node in np.flatnonzero(week["point_fees"]):
+            stores = self.stores_at(int(node))
+            if stores:
+                stores[0].receive_service_fee(float(week["point_fees"][node]))
+
+    def _close_broke_stores(self) -> None:
+        """A store that cannot pay its way closes at once: negative cash is never left standing."""
+        for store in [s for s in self.open_stores() if s.cash < 0]:
+            store.exit("out_of_cash")
+
+    def _collect_carriers(self) -> None:
+        cons = self.logistics.consortium
+        for car in self.logistics.carriers:
+            self.carrier_rows.append(
+                {
+                    "step": self.steps,
+                    "date": self.today,
+                    "carrier": car.name,
+                    "kind": car.kind,
+                    "member": car.member,
+                    "villages_served": len(cons.served() if (car.member and cons) else car.served()),
+                    "shapley_cost_share": cons.cost_shares.get(car.name, float("nan")) if cons else float("nan"),
+                    "nev_share": car.nev_share,
+                    **car.books,
+                }
+            )
 
     def _shop(self, i: int) -> None:
         hh = self.households
@@ -290,20 +381,22 @@ class CountyModel(mesa.Model):
         noise = np.exp(self.streams["spending"].normal(-0.5 * noise_sd**2, noise_sd, len(hh)))
         budget = m.base_budget * self.season[i] * noise
         vr, tr, cr, orr = self._inputs
-        cost = m.costs(budget, vr, tr, cr, orr, self.express)
-        shares = m.shares(cost)
+        cost = m.costs(budget, vr, tr, cr, orr, self.logistics.door_share)
+        shares, surplus = m.choose(cost)
         m.last_budget, m.last_shares, m.last_cost = budget, shares, cost
         spend = shares * (budget * hh.weight)[:, None]
         self.week["spend"] = spend
         self.week["channel_spend_rural"] = spend[hh.rural].sum(axis=0)
-        self.week["travel_km"] = m.travel_km(shares, self.express)
-        self.week["surplus"] = m.surplus(cost)
+        self.week["travel_km"] = m.travel_km(shares, self.logistics.door_share)
+        self.week["surplus"] = surplus
 
     def _book(self) -> None:
         """Hand every yuan households spent to a seller; keep the ledger for conservation checks."""
         hh = self.households
         spend = self.week["spend"]
         n = self.county.n
+        for ret in self.retailers:
+            ret.fee_income_week = 0.0
         r = self.config.retailers
         by_village = np.bincount(hh.node, weights=spend[:, VILLAGE_STORE], minlength=n)
         by_township = np.bincount(hh.township, weights=spend[:, TOWNSHIP], minlength=n)
@@ -315,6 +408,7 @@ class CountyModel(mesa.Model):
                 "county_outlets",
                 "county_independents",
                 "online",
+                "instant_retail",
             ),
             0.0,
         )
@@ -344,11 +438,9 @@ class CountyModel(mesa.Model):
             ledger["county_outlets"] = each * len(self.retailers)
         ledger["county_independents"] = county_total - ledger["county_outlets"]
         ledger["online"] = float(spend[:, ONLINE].sum())
+        ledger["instant_retail"] = float(spend[:, INSTANT].sum())
         self.week["ledger"] = ledger
         self.week["household_spend_total"] = float(spend.sum())
-        # a store that cannot pay its way closes at once: negative cash is never left standing
-        for store in [s for s in self.open_stores() if s.cash < 0]:
-            store.exit("out_of_cash")
 
     def _monthly_decisions(self) -> None:
         s = self.config.stores
@@ -357,17 +449,13 @@ class CountyModel(mesa.Model):
             store.close_month()
         for store in [x for x in stores if x.should_exit()]:
             store.exit("out_of_cash" if store.cash < 0 else "sustained_losses")
-        order = self.streams["decisions"].permutation(len(self.open_stores()))
-        current = self.open_stores()
-        # a fixed number of draws per month (one per store slot in order) keeps the
-        # stream aligned across policy settings
-        reviews = self.streams["decisions"].random(len(current)) < s.review_probability
-        for k in order:
-            if not reviews[int(k)]:
-                continue
-            store = current[int(k)]
-            store.consider_chain()
-            store.consider_upgrade()
+        # each store draws its review and its place in the queue from its own stream, so a
+        # policy that changes other stores does not change this store's draws
+        draws = [(store, store.own_rng.random(), store.own_rng.random()) for store in self.open_stores()]
+        for store, review, _ in sorted(draws, key=lambda d: d[2]):
+            if review < s.review_probability:
+                store.consider_chain()
+                store.consider_upgrade()
         # entry: would-be owners test villages with room for another store
         rng = self.streams["entry"]
         per_node = self.stores_per_node()
@@ -380,9 +468,9 @@ class CountyModel(mesa.Model):
             revenue = self.entrant_revenue(int(v))
             weekly = revenue * (s.gross_margin - s.restock_cost_share) - s.fixed_cost_week
             if weekly > 0 and weekly * 52.0 * s.payback_years > s.entry_cost * hurdle:
-                store = self._new_store(int(v), TRADITIONAL, rng)
-                store.hurdle = float(hurdle)
-                store.cash = s.initial_cash_weeks * s.fixed_cost_week
+                # the owner pays the opening cost from savings outside the store's books;
+                # the store starts with its working cash
+                self._new_store(int(v), TRADITIONAL, float(hurdle))
                 self.week["entries"] += 1
                 self._event("entries", village=self.county.ids[int(v)])
         self._inputs = self._choice_inputs()
@@ -425,7 +513,16 @@ class CountyModel(mesa.Model):
             scenario_hash=self.config.digest(),
             wall_seconds=time.perf_counter() - start,
             events=self.events,
+            carriers=self.carrier_table(),
         )
+
+    def carrier_table(self) -> pd.DataFrame:
+        """Weekly books of every carrier: parcels, revenue, cost, profit, villages served,
+        co-distribution membership and Shapley cost share."""
+        df = pd.DataFrame(self.carrier_rows)
+        if len(df):
+            df["date"] = pd.to_datetime(df["date"])
+        return df
 
     def timeseries(self) -> pd.DataFrame:
         """The weekly indicators so far, one row per week."""
@@ -433,37 +530,6 @@ class CountyModel(mesa.Model):
         df = pd.DataFrame(self.rows, columns=cols)
         df["date"] = pd.to_datetime(df["date"])
         return df
-
-
-def express_villages(scenario: Scenario, county: CountyMap) -> np.ndarray:
-    """Which settlements have express delivery to the door (an input until carriers exist).
-
-    Towns always do; ``express.village_ids`` names the villages that do, or else the
-    ``express.coverage_share`` of villages nearest to their township (by travel time) do.
-
-    Raises:
-        InputError: ``express.village_ids`` names something that is not a village of the map.
-    """
-    ex = np.ones(county.n, dtype=bool)
-    villages = county.villages
-    ex[villages] = False
-    cfg = scenario.express
-    if cfg.village_ids is not None:
-        index = {county.ids[i]: int(i) for i in villages}
-        bad = [vid for vid in cfg.village_ids if vid not in index]
-        if bad:
-            raise InputError(
-                f"not village ids of this map: {', '.join(map(str, bad[:5]))}"
-                + (f" and {len(bad) - 5} more" if len(bad) > 5 else ""),
-                source=scenario._source or "scenario",
-                location="express.village_ids",
-            )
-        ex[[index[v] for v in cfg.village_ids]] = True
-        return ex
-    k = round(cfg.coverage_share * len(villages))
-    order = villages[np.argsort(county.travel_min[villages, county.township[villages]], kind="stable")]
-    ex[order[:k]] = True
-    return ex
 
 
 def _want_progress(setting: str, override: bool | None) -> bool:

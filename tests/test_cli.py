@@ -80,12 +80,12 @@ def test_bad_map_file_exits_2_and_leaves_nothing(tmp_path):
     assert cli("validate", str(scen)).returncode == 2
 
 
-def test_unknown_express_village_is_an_input_error(tmp_path):
+def test_codistribution_member_that_is_not_a_carrier(tmp_path):
     scen = tmp_path / "sc.yaml"
-    scen.write_text("name: x\nmap:\n  size: small\nexpress:\n  village_ids: [V0001, NOPE]\n")
+    scen.write_text("name: x\nmap:\n  size: small\npolicy:\n  codistribution:\n    members: [post, NOPE]\n")
     r = cli("validate", str(scen))
     assert r.returncode == 2
-    assert "express.village_ids" in r.stderr and "NOPE" in r.stderr
+    assert "policy.codistribution.members" in r.stderr and "NOPE" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_unwritable_output_is_an_input_error(tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from sim.model import CountyModel
@@ -46,7 +48,36 @@ def test_longer_distances_mean_more_travel():
     assert long > short
 
 
-def test_more_express_coverage_more_online_shopping():
-    low = np.mean([final(tiny(**{"express.coverage_share": 0.2}), s, "online_share") for s in SEEDS])
-    high = np.mean([final(tiny(**{"express.coverage_share": 1.0}), s, "online_share") for s in SEEDS])
+def test_higher_village_delivery_fee_never_less_coverage():
+    fees = (0.3, 0.6, 0.9, 1.5)
+    for seed in SEEDS[:3]:
+        cov = [
+            final(
+                tiny(**{"map.region": "west_mountain", "carriers.village_delivery_fee": f}),
+                seed,
+                "express_village_coverage",
+            )
+            for f in fees
+        ]
+        assert all(b >= a - 1e-12 for a, b in itertools.pairwise(cov)), (seed, cov)
+    assert cov[-1] > cov[0]
+
+
+def test_cheaper_km_never_less_coverage():
+    costs = (3.0, 1.6, 0.8)
+    for seed in SEEDS[:3]:
+        cov = [
+            final(
+                tiny(**{"map.region": "west_mountain", "carriers.cost_per_km_fuel": c, "carriers.cost_per_km_nev": c}),
+                seed,
+                "express_village_coverage",
+            )
+            for c in costs
+        ]
+        assert all(b >= a - 1e-12 for a, b in itertools.pairwise(cov)), (seed, cov)
+
+
+def test_more_door_delivery_more_online_shopping():
+    low = np.mean([final(tiny(**{"carriers.village_delivery_fee": 0.0}), s, "online_share") for s in SEEDS])
+    high = np.mean([final(tiny(**{"carriers.village_delivery_fee": 2.0}), s, "online_share") for s in SEEDS])
     assert high > low

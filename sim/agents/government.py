@@ -2,7 +2,7 @@
 
 Each calendar year the county receives central funds plus its local match
 (``policy.annual_budget`` × (1 + ``policy.local_cofunding_rate``)), prorated in a first
-year that starts mid-year, and earmarks them between programmes. A subsidy is paid only
+year that starts mid-year, and earmarks them between programmes by ``policy.budget_weights``. A subsidy is paid only
 when its programme's pot can cover it in full, so spending can never exceed funds.
 """
 
@@ -16,7 +16,7 @@ import mesa
 if TYPE_CHECKING:
     from sim.model import CountyModel
 
-PROGRAMMES = ("store_upgrade", "township_center")
+PROGRAMMES = ("store_upgrade", "township_center", "logistics_center", "codistribution", "nev_van", "cold_storage")
 
 
 class Government(mesa.Agent):
@@ -35,8 +35,8 @@ class Government(mesa.Agent):
         self.received = 0.0
 
     def shares(self) -> dict[str, float]:
-        p = self.model.config.policy
-        return {"store_upgrade": p.store_upgrade_budget_share, "township_center": 1.0 - p.store_upgrade_budget_share}
+        """Each programme's share of new funds (the scenario's budget weights, normalised)."""
+        return self.model.config.policy.budget_weights.shares()
 
     def new_year(self, today: dt.date, first: bool) -> None:
         """Receive this year's funds (prorated in a first, partial year)."""
@@ -61,6 +61,13 @@ class Government(mesa.Agent):
         self.pots[programme] -= amount
         self.spent[programme] += amount
         return True
+
+    def pay_up_to(self, programme: str, amount: float) -> float:
+        """Pay as much of a running subsidy (per parcel, per week) as the pot holds; return what was paid."""
+        paid = max(0.0, min(amount, self.pots[programme]))
+        self.pots[programme] -= paid
+        self.spent[programme] += paid
+        return paid
 
     @property
     def total_spent(self) -> float:

@@ -94,14 +94,13 @@ def create_households(scenario: Scenario, county: CountyMap, rng: np.random.Gene
     # among rural households matches the scenario
     farm_income = np.where(rural, income * pop.farm_income_share, 0.0)
     vehicle = rng.random(n) < pop.vehicle_share
-    age_head = np.clip(rng.normal(pop.age_head_mean, 12.0, n), 18, 95)
-    # older heads adopt online buying less: shift adoption odds by age (assumption:
-    # one logit unit per 20 years from the mean)
+    age_head = np.clip(rng.normal(pop.age_head_mean, pop.age_head_sd, n), 18, 95)
+    # older heads adopt online buying less: shift adoption odds by age
     base = np.log(pop.online_buyer_share / (1 - pop.online_buyer_share)) if 0 < pop.online_buyer_share < 1 else None
     if base is None:
         online = np.full(n, pop.online_buyer_share >= 1.0)
     else:
-        p = 1 / (1 + np.exp(-(base - (age_head - pop.age_head_mean) / 20.0)))
+        p = 1 / (1 + np.exp(-(base - (age_head - pop.age_head_mean) / pop.online_age_years_per_logit)))
         online = rng.random(n) < p
     return HouseholdTable(
         node=node,

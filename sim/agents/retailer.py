@@ -63,9 +63,10 @@ class ChainRetailer(FixedAgent):
         self.cash += amount
 
     def book_outlets(self, revenue: float) -> None:
-        """Book the county-town outlets' sales (at the centres' margin, an assumption)."""
+        """Book the county-town outlets' sales (at the centres' margin) and their running cost."""
+        r = self.model.config.retailers
         self.outlet_revenue_week = revenue
-        self.cash += revenue * self.model.config.retailers.center_gross_margin
+        self.cash += revenue * r.center_gross_margin - r.outlet_fixed_cost_week
 
     def open_center(self, node: int) -> TownshipCenter:
         center = TownshipCenter(self.model, node, self)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 from mesa.discrete_space import FixedAgent
 
 if TYPE_CHECKING:
@@ -35,14 +36,16 @@ class VillageStore(FixedAgent):
         is_open: False once the store has exited (it is then removed from the model).
     """
 
-    def __init__(self, model: CountyModel, node: int, kind: str, cash: float, hurdle: float):
+    def __init__(self, model: CountyModel, node: int, kind: str, cash: float, hurdle: float, rng: np.random.Generator):
         super().__init__(model)
+        self.own_rng = rng
         self.node = node
         self.kind = kind
         self.chain: ChainRetailer | None = None
         self.cash = cash
         self.hurdle = hurdle
         self.revenue_week = 0.0
+        self.service_income_week = 0.0
         self.profit_week = 0.0
         self.month_profit = 0.0
         self.loss_months = 0
@@ -85,11 +88,25 @@ class VillageStore(FixedAgent):
     def book_week(self, revenue: float) -> None:
         """Book a week's sales and costs; pay the chain its fee."""
         self.revenue_week = revenue
+        self.service_income_week = 0.0
         self.profit_week = self.weekly_profit(revenue)
         self.cash += self.profit_week
         self.month_profit += self.profit_week
         if self.chain is not None:
             self.chain.receive_fee(self.model.config.stores.chain_fee_week)
+
+    def receive_service_fee(self, amount: float) -> None:
+        """Parcel fees for acting as the village's service point (一点多能) this week."""
+        self.service_income_week = amount
+        self.cash += amount
+        self.profit_week += amount
+        self.month_profit += amount
+
+    @property
+    def is_service_point(self) -> bool:
+        """Whether it takes parcels for the village (its village gets door delivery)."""
+        stores = self.model.stores_at(self.node)
+        return bool(stores and stores[0] is self and self.model.logistics.door_share[self.node] > 0)
 
     def close_month(self) -> None:
         """Count loss-making months; called at each month's turn before decisions."""
@@ -145,7 +162,8 @@ class VillageStore(FixedAgent):
         m = self.model
         if self.chain is not None or not m.has_chains:
             return False
-        if self.weekly_profit(self.revenue_week, chained=True) > self.weekly_profit(self.revenue_week):
+        expected, _ = m.store_revenue_if(self, self.basket_ratio())
+        if self.weekly_profit(expected, chained=True) > self.weekly_profit(expected):
             m.assign_chain(self)
             return True
         return False
