@@ -156,6 +156,52 @@ def logistics_map(model) -> plt.Figure:
     return fig
 
 
+FARM_CHANNEL_COLUMNS = ("farm_trader_share", "farm_market_share", "farm_anchor_share", "farm_self_online_share")
+
+
+def farm_sales(ts: pd.DataFrame) -> plt.Figure:
+    """Farm sales by channel over time (monthly), with the online value on a second axis."""
+    monthly = ts.set_index("date")[[*FARM_CHANNEL_COLUMNS, "farm_online_sales"]].resample("MS").mean()
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    shades = ("0.85", "0.65", "0.35", "0.1")
+    hatches = ("", "..", "//", "xx")
+    bottom = np.zeros(len(monthly))
+    for col, shade, hatch in zip(FARM_CHANNEL_COLUMNS, shades, hatches, strict=True):
+        vals = monthly[col].fillna(0.0).to_numpy()
+        ax.bar(
+            monthly.index,
+            vals,
+            bottom=bottom,
+            width=25,
+            color=shade,
+            hatch=hatch,
+            edgecolor="black",
+            linewidth=0.3,
+            label=col.removeprefix("farm_").removesuffix("_share").replace("_", " "),
+        )
+        bottom += vals
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("share of farm output sold (farm-gate value)")
+    ax2 = ax.twinx()
+    ax2.plot(
+        monthly.index,
+        monthly["farm_online_sales"] * 52 / 12 / 1e6,
+        color="black",
+        lw=1.5,
+        marker="o",
+        ms=3,
+        label="online sales (million yuan/month)",
+    )
+    ax2.set_ylabel("online farm sales, million yuan per month")
+    ax.set_title("Farm sales by channel")
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=7, ncol=3, framealpha=0.9)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
 def timeseries(ts: pd.DataFrame, names: list[str] | None = None) -> plt.Figure:
     """Small multiples of the weekly indicators, each with its unit."""
     names = names or [i.name for i in INDICATORS]
@@ -181,5 +227,6 @@ def run_figures(model, ts: pd.DataFrame, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = save(county_map(model), folder, "county_map")
     paths += save(logistics_map(model), folder, "logistics_map")
+    paths += save(farm_sales(ts), folder, "farm_sales")
     paths += save(timeseries(ts), folder, "indicators")
     return paths

@@ -88,6 +88,7 @@ def run_to_folder(
             },
             "events": {k: len(v) for k, v in result.events.items()},
             "carriers_final_week": _final_carriers(result),
+            "periods": period_totals(result.timeseries),
         }
         atomic.write_json(stage / SUMMARY, summary)
         atomic.write_json(stage / MANIFEST, manifest(scenario, result))
@@ -96,6 +97,23 @@ def run_to_folder(
 
             run_figures(model, result.timeseries, stage / FIGURES)
     return result, out
+
+
+def period_totals(ts: Any) -> dict[str, dict[str, dict[str, float]]]:
+    """Monthly and yearly values of every indicator, by its summary rule.
+
+    Weekly counts (``sum``) are added up, weekly rates (``mean``) averaged, and stocks
+    (``last``) taken at the period's last week. Weeks belong to the period of their first day.
+    """
+    frame = ts.set_index("date").drop(columns=["step"])
+    out: dict[str, dict[str, dict[str, float]]] = {"monthly": {}, "yearly": {}}
+    for label, freq, fmt in (("monthly", "MS", "%Y-%m"), ("yearly", "YS", "%Y")):
+        grouped = frame.resample(freq)
+        for name in frame.columns:
+            rule = BY_NAME[name].summary
+            series = {"sum": grouped[name].sum, "mean": grouped[name].mean, "last": grouped[name].last}[rule]()
+            out[label][name] = {k.strftime(fmt): float(v) for k, v in series.dropna().items()}
+    return out
 
 
 def _final_carriers(result: RunResult) -> list[dict[str, Any]]:

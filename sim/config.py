@@ -690,9 +690,9 @@ class Logistics(Section):
         le=50.0,
     )
     upward_parcels_per_household_week: float = P(
-        0.15,
+        0.05,
         "parcels/household/week",
-        "Farm-product parcels a rural household sends with pick-up in the village (input until the e-commerce issue) (assumption).",
+        "Upward parcels other than farm products (returns, handicrafts) a rural household sends with pick-up in the village; farm parcels come from farm sales (assumption)",
         ge=0.0,
         le=50.0,
     )
@@ -804,6 +804,13 @@ class BudgetWeights(Section):
     )
     nev_van: float = P(0.05, "weight", "Relative weight of new-energy van subsidies.", ge=0.0, le=1000.0)
     cold_storage: float = P(0.1, "weight", "Relative weight of cold storage.", ge=0.0, le=1000.0)
+    ecommerce_training: float = P(0.05, "weight", "Relative weight of e-commerce training.", ge=0.0, le=1000.0)
+    livestream_base: float = P(0.05, "weight", "Relative weight of the livestream base.", ge=0.0, le=1000.0)
+    brand_building: float = P(
+        0.04, "weight", "Relative weight of brand building and certification support.", ge=0.0, le=1000.0
+    )
+    durable_vouchers: float = P(0.1, "weight", "Relative weight of durable-goods vouchers.", ge=0.0, le=1000.0)
+    charging: float = P(0.05, "weight", "Relative weight of the charging build-out.", ge=0.0, le=1000.0)
 
     @model_validator(mode="after")
     def _some_weight(self) -> BudgetWeights:
@@ -816,6 +823,368 @@ class BudgetWeights(Section):
         w = self.model_dump()
         total = sum(w.values())
         return {k: v / total for k, v in w.items()}
+
+
+FARM_KINDS = ("grain", "cash_crops", "fruit_veg", "livestock")
+
+
+class FarmKind(Section):
+    share: float = P(
+        0.25,
+        "share",
+        "Share of rural farm output value from this kind (shares of the four kinds add up to 1).",
+        ge=0.0,
+        le=1.0,
+    )
+    harvest_months: list[int] = P([9, 10], "months 1-12", "Months in which this kind is harvested and sold.")
+    perishable: bool = P(False, "switch", "Whether it spoils in transit without cold chain.")
+
+    @model_validator(mode="after")
+    def _months(self) -> FarmKind:
+        if not self.harvest_months:
+            raise ValueError("harvest_months needs at least one month")
+        bad = [m for m in self.harvest_months if not 1 <= m <= 12]
+        if bad:
+            raise ValueError(f"harvest_months must be months 1..12 (got {bad})")
+        return self
+
+
+class Farm(Section):
+    # Output shares and seasons are assumptions shaped like a mixed central-China county.
+    grain: FarmKind = Field(default_factory=lambda: FarmKind(share=0.35, harvest_months=[6, 9, 10], perishable=False))
+    cash_crops: FarmKind = Field(
+        default_factory=lambda: FarmKind(share=0.2, harvest_months=[8, 9, 10, 11], perishable=False)
+    )
+    fruit_veg: FarmKind = Field(
+        default_factory=lambda: FarmKind(share=0.25, harvest_months=[5, 6, 7, 8, 9, 10], perishable=True)
+    )
+    livestock: FarmKind = Field(
+        default_factory=lambda: FarmKind(share=0.2, harvest_months=list(range(1, 13)), perishable=True)
+    )
+    mix_concentration: float = P(
+        4.0,
+        "Dirichlet concentration",
+        "How alike households' output mixes are (higher = closer to the county's shares) (assumption).",
+        gt=0.0,
+        le=1000.0,
+    )
+    market_price_index: float = P(
+        1.12,
+        "ratio",
+        "Price at township/county markets relative to the village trader's farm-gate price (assumption).",
+        gt=0.0,
+        le=10.0,
+    )
+    city_price_index: float = P(
+        1.45,
+        "ratio",
+        "Price city buyers pay online relative to the farm-gate price, before the brand premium (assumption).",
+        gt=0.0,
+        le=10.0,
+    )
+    anchor_commission: float = P(
+        0.15,
+        "share",
+        "Share of the online sale kept by the anchor (livestream base / service centre) for aggregating, branding and selling (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+    platform_fee: float = P(
+        0.08, "share", "Share of a household's own online sale paid to the platform (assumption).", ge=0.0, le=1.0
+    )
+    packaging_cost_share: float = P(
+        0.05, "share", "Packaging and grading cost of selling online, as a share of value (assumption).", ge=0.0, le=1.0
+    )
+    local_loss: float = P(
+        0.03, "share of value", "Loss of perishables sold locally (traders, markets) (assumption).", ge=0.0, le=1.0
+    )
+    market_trips_per_week: float = P(
+        1.0,
+        "trips/week",
+        "Trips to the township market in a week the household sells there (assumption).",
+        ge=0.0,
+        le=14.0,
+    )
+    station_trips_per_week: float = P(
+        1.0,
+        "trips/week",
+        "Trips to the township station to ship online sales when the village has no pick-up (assumption).",
+        ge=0.0,
+        le=14.0,
+    )
+    choice_scale: float = P(
+        0.08,
+        "share of value",
+        "Logit scale of the sales-channel choice, as a share of the week's output value (assumption).",
+        gt=0.001,
+        le=10.0,
+    )
+    constant_market: float = P(
+        -0.05,
+        "share of value",
+        "Channel constant of markets (effort, haggling) (assumption, to be calibrated).",
+        ge=-10.0,
+        le=10.0,
+    )
+    constant_anchor: float = P(
+        -0.2,
+        "share of value",
+        "Channel constant of selling through an anchor (contracts, grading standards) (assumption, to be calibrated).",
+        ge=-10.0,
+        le=10.0,
+    )
+    constant_self_online: float = P(
+        -0.25,
+        "share of value",
+        "Channel constant of selling online oneself (time, customer service) (assumption, to be calibrated).",
+        ge=-10.0,
+        le=10.0,
+    )
+    up_parcel_value: float = P(
+        80.0, "yuan/parcel", "Value of farm products in one upward parcel (assumption).", gt=0.0, le=100_000
+    )
+    city_demand_elasticity: float = P(
+        3.0,
+        "elasticity",
+        "Price elasticity of city demand for the county's online farm products (assumption).",
+        gt=0.1,
+        le=100.0,
+    )
+    city_market_yuan_per_household_week: float = P(
+        60.0,
+        "yuan/household/week",
+        "Scale of city demand: weekly online sales per rural household at which the price has fallen by a factor 2^(-1/elasticity) (assumption).",
+        gt=0.0,
+        le=100_000,
+    )
+    income_smoothing_weeks: float = P(
+        26.0,
+        "weeks",
+        "Memory of the farm income that households budget on (exponential smoothing) (assumption).",
+        ge=1.0,
+        le=520.0,
+    )
+
+    @model_validator(mode="after")
+    def _shares(self) -> Farm:
+        total = sum(getattr(self, k).share for k in FARM_KINDS)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(
+                f"farm output shares ({', '.join(f'farm.{k}.share' for k in FARM_KINDS)}) must add up to 1 (they add up to {total:.6g})"
+            )
+        return self
+
+
+class Anchors(Section):
+    service_center: bool = P(
+        True,
+        "switch",
+        "Whether the county e-commerce public service centre (县级电子商务公共服务中心) exists and trains households.",
+    )
+    training_capacity_per_month: int = P(
+        40,
+        "households/month",
+        "Households the village livestream school / service centre can train in a month.",
+        ge=0,
+        le=100_000,
+    )
+    training_cost_per_trainee: float = P(
+        600.0,
+        "yuan/household",
+        "Cost of training one household, paid from the e-commerce training programme when it has funds (assumption).",
+        ge=0.0,
+        le=1e6,
+    )
+    training_success: float = P(
+        0.6, "share", "Share of trainees who become able to sell online (assumption).", ge=0.0, le=1.0
+    )
+    livestream_base_at_start: bool = P(
+        False, "switch", "Whether a livestream e-commerce base (直播电商基地) operates at the start."
+    )
+    livestream_base_cost: float = P(
+        1_000_000.0, "yuan", "Cost of setting up a livestream base (assumption).", ge=0.0, le=1e10
+    )
+    reach_without_base: float = P(
+        0.3,
+        "share",
+        "Sales reach of anchor selling through the service centre alone, relative to a livestream base (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+    brand_growth_per_week: float = P(
+        0.01,
+        "1/week",
+        "Growth of brand reputation per week at full reference volume and certified quality (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+    brand_decay_per_week: float = P(
+        0.005, "1/week", "Decay of brand reputation per week without upkeep (assumption).", ge=0.0, le=1.0
+    )
+    max_brand_premium: float = P(
+        0.3, "share", "Price premium of a fully reputed regional brand (区域公用品牌) (assumption).", ge=0.0, le=5.0
+    )
+    initial_reputation: float = P(0.1, "index 0-1", "Brand reputation at the start (assumption).", ge=0.0, le=1.0)
+    certified_quality: float = P(
+        0.4,
+        "index 0-1",
+        "Share of anchor volume with certified quality (三品一标) at the start (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+
+
+class Adoption(Section):
+    buy_innovation_per_month: float = P(
+        0.004, "1/month", "Bass innovation rate of online buying (assumption, to be calibrated).", ge=0.0, le=1.0
+    )
+    buy_imitation_per_month: float = P(
+        0.04,
+        "1/month",
+        "Bass imitation rate of online buying, times the village's adopter share (assumption).",
+        ge=0.0,
+        le=5.0,
+    )
+    sell_innovation_per_month: float = P(
+        0.0005,
+        "1/month",
+        "Bass innovation rate of online selling among households able to sell (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+    sell_imitation_per_month: float = P(
+        0.03,
+        "1/month",
+        "Bass imitation rate of online selling, times the village's seller share (assumption).",
+        ge=0.0,
+        le=5.0,
+    )
+    trained_sell_rate_per_month: float = P(
+        0.15,
+        "1/month",
+        "Extra monthly rate at which a trained household starts selling online (assumption).",
+        ge=0.0,
+        le=5.0,
+    )
+    no_delivery_factor: float = P(
+        0.5,
+        "ratio",
+        "Adoption rates in a village without delivery to the village, relative to a served one (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+    initial_seller_share: float = P(
+        0.03, "share", "Share of rural households selling online at the start (assumption).", ge=0.0, le=1.0
+    )
+
+
+class Durables(Section):
+    appliance_lifetime_years: float = P(
+        8.0, "years", "Typical age at which a household replaces a major appliance (assumption).", gt=0.5, le=50.0
+    )
+    vehicle_lifetime_years: float = P(
+        10.0, "years", "Typical age at which a vehicle owner replaces the vehicle (assumption).", gt=0.5, le=50.0
+    )
+    due_spread_years: float = P(
+        2.0, "years", "Spread of replacement ages around the lifetime (assumption).", gt=0.05, le=20.0
+    )
+    wait_weeks_when_due: float = P(
+        26.0, "weeks", "Mean wait before buying once a replacement is due (assumption).", gt=0.5, le=520.0
+    )
+    appliance_price: float = P(3000.0, "yuan", "Price of a major appliance (assumption).", gt=0.0, le=1e6)
+    vehicle_price: float = P(80000.0, "yuan", "Price of a vehicle (assumption).", gt=0.0, le=1e7)
+    voucher_response: float = P(
+        3.0,
+        "per unit voucher rate",
+        "Rise in the weekly purchase hazard per unit of voucher rate (a 10% voucher raises it by 30%) (assumption).",
+        ge=0.0,
+        le=100.0,
+    )
+    nev_base_share: float = P(
+        0.15,
+        "share",
+        "Share of vehicle purchases that are new-energy where there is no charging nearby (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+    nev_charging_share: float = P(
+        0.45,
+        "share",
+        "Share of vehicle purchases that are new-energy where the township has public charging (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+    initial_charging_share: float = P(
+        0.3, "share", "Share of townships with public charging at the start (assumption).", ge=0.0, le=1.0
+    )
+
+
+class Ecommerce(Section):
+    training_capacity_extra: int = P(
+        0,
+        "households/month",
+        "Extra training capacity funded by the e-commerce training programme, on top of anchors.training_capacity_per_month.",
+        ge=0,
+        le=100_000,
+    )
+    livestream_base_date: dt.date | None = P(
+        dt.date(2024, 4, 1),
+        "date",
+        "When the programme sets up a livestream base if the county has none (null: not set up).",
+    )
+    livestream_base_subsidy: float = P(
+        0.5, "share", "Share of the livestream base's cost paid by the programme.", ge=0.0, le=1.0
+    )
+    brand_support: float = P(
+        200_000.0,
+        "yuan/year",
+        "Brand-building support for the regional public brand: halves brand decay while paid (assumption on the effect).",
+        ge=0.0,
+        le=1e9,
+    )
+    certification_support: float = P(
+        100_000.0,
+        "yuan/year",
+        "Support for certification (三品一标): raises certified quality by 0.1 a year per 100,000 yuan (assumption on the effect).",
+        ge=0.0,
+        le=1e9,
+    )
+
+
+class DurablePolicy(Section):
+    voucher_rate: float = P(
+        0.1,
+        "share",
+        "Voucher or trade-in subsidy as a share of the price of an appliance or vehicle (以旧换新).",
+        ge=0.0,
+        le=1.0,
+    )
+    voucher_cap: float = P(2000.0, "yuan/purchase", "Most a single voucher pays.", ge=0.0, le=1e6)
+    voucher_start: dt.date = P(dt.date(2024, 6, 1), "date", "First day vouchers can be used.")
+    voucher_end: dt.date = P(dt.date(2024, 12, 31), "date", "Last day vouchers can be used.")
+    charging_target_share: float = P(
+        0.8,
+        "share",
+        "Share of townships the charging build-out equips with public charging (a township keeps it once built).",
+        ge=0.0,
+        le=1.0,
+    )
+    charging_date: dt.date | None = P(
+        dt.date(2024, 9, 1), "date", "When the charging build-out is done (null: no build-out)."
+    )
+    charging_cost_per_township: float = P(
+        150_000.0,
+        "yuan",
+        "Cost of public charging in one township, paid from the charging programme (assumption).",
+        ge=0.0,
+        le=1e9,
+    )
+
+    @model_validator(mode="after")
+    def _window(self) -> DurablePolicy:
+        if self.voucher_end < self.voucher_start:
+            raise ValueError("policy.durables.voucher_end is before policy.durables.voucher_start")
+        return self
 
 
 class Policy(Section):
@@ -860,6 +1229,8 @@ class Policy(Section):
         "When the programme builds county cold storage if the county has none (null: not built).",
     )
     cold_storage_subsidy: float = P(0.5, "share", "Share of cold storage's cost paid by the programme.", ge=0.0, le=1.0)
+    ecommerce: Ecommerce = Field(default_factory=Ecommerce)
+    durables: DurablePolicy = Field(default_factory=DurablePolicy)
     parcel_point_fee: float = P(
         0.3,
         "yuan/parcel",
@@ -903,6 +1274,10 @@ class Scenario(Section):
     carriers: Carriers = Field(default_factory=Carriers)
     logistics: Logistics = Field(default_factory=Logistics)
     instant_retail: InstantRetail = Field(default_factory=InstantRetail)
+    farm: Farm = Field(default_factory=Farm)
+    anchors: Anchors = Field(default_factory=Anchors)
+    adoption: Adoption = Field(default_factory=Adoption)
+    durables: Durables = Field(default_factory=Durables)
     policy: Policy = Field(default_factory=Policy)
     outputs: Outputs = Field(default_factory=Outputs)
 

@@ -24,7 +24,19 @@ if TYPE_CHECKING:
 PROGRAMME_ZH = dict(
     zip(
         PROGRAMMES,
-        ("村店改造", "乡镇商贸中心", "县级物流配送中心", "共同配送", "新能源配送车", "冷链设施"),
+        (
+            "村店改造",
+            "乡镇商贸中心",
+            "县级物流配送中心",
+            "共同配送",
+            "新能源配送车",
+            "冷链设施",
+            "电商培训",
+            "直播电商基地",
+            "品牌培育",
+            "消费券",
+            "充电设施",
+        ),
         strict=True,
     )
 )
@@ -67,6 +79,22 @@ def _rural_mean(model: CountyModel, values: np.ndarray) -> float:
 
 def _mean(flags: list[bool]) -> float:
     return float(np.mean(flags)) if flags else 0.0
+
+
+def _farm_receipts(model: CountyModel) -> np.ndarray:
+    """This week's farm receipts per household row (zero for non-rural households)."""
+    out = np.zeros(len(model.households))
+    out[model.farm.rows] = model.farm.week["per_household"]
+    return out
+
+
+def _farm_channel_share(k: int) -> Callable[[CountyModel], float]:
+    def f(model: CountyModel) -> float:
+        sold = model.farm.week["by_channel"]
+        total = float(np.sum(sold))
+        return float(sold[k] / total) if total > 0 else 0.0
+
+    return f
 
 
 def _villages_with_store(model: CountyModel) -> float:
@@ -303,6 +331,105 @@ INDICATORS: tuple[Indicator, ...] = (
         "Value to a rural household of its shopping options over buying everything in the county town (logit log-sum).",
         "mean",
         lambda m: _rural_mean(m, m.week["surplus"]),
+    ),
+    Indicator(
+        "farm_online_sales",
+        "农产品网络零售额",
+        "yuan/week",
+        "What city buyers paid this week for the county's farm products sold online (through anchors or by "
+        "households themselves); comparable with 农产品网络零售额.",
+        "sum",
+        lambda m: m.farm.week["city_paid"],
+    ),
+    Indicator(
+        "farm_income",
+        "农户经营净收入",
+        "yuan/household/week",
+        "Farm receipts of a rural household this week, net of commissions, fees, packaging and parcel charges.",
+        "mean",
+        lambda m: _rural_mean(m, _farm_receipts(m)),
+    ),
+    *(
+        Indicator(
+            f"farm_{name}_share",
+            zh,
+            "share of farm sales",
+            f"Share of rural farm output (farm-gate value) sold {how} this week.",
+            "mean",
+            _farm_channel_share(k),
+        )
+        for k, (name, zh, how) in enumerate(
+            (
+                ("trader", "农产品经纪人销售占比", "to village traders"),
+                ("market", "集贸市场销售占比", "at township and county markets"),
+                ("anchor", "电商主体销售占比", "through anchors (livestream base, service centre)"),
+                ("self_online", "农户自主网销占比", "online by households themselves"),
+            )
+        )
+    ),
+    Indicator(
+        "online_buyer_share",
+        "网购农户占比",
+        "share of households",
+        "Share of rural households buying online.",
+        "last",
+        lambda m: _rural_mean(m, m.households.online_buyer.astype(float)),
+    ),
+    Indicator(
+        "online_seller_share",
+        "网销农户占比",
+        "share of households",
+        "Share of rural households selling farm products online themselves.",
+        "last",
+        lambda m: _rural_mean(m, m.households.online_seller.astype(float)),
+    ),
+    Indicator(
+        "trained_households",
+        "电商培训户数",
+        "households (cumulative)",
+        "Rural households trained by the e-commerce service centre since the start.",
+        "last",
+        lambda m: m.anchors.trained_total,
+    ),
+    Indicator(
+        "brand_reputation",
+        "区域公用品牌声誉",
+        "index 0-1",
+        "Reputation of the county's regional public brand of farm products.",
+        "last",
+        lambda m: m.anchors.reputation,
+    ),
+    Indicator(
+        "livestream_base",
+        "直播电商基地",
+        "0/1",
+        "Whether a livestream e-commerce base operates.",
+        "last",
+        lambda m: float(m.anchors.base is not None),
+    ),
+    Indicator(
+        "durables_sold",
+        "大宗消费品销量",
+        "count/week",
+        "Major appliances and vehicles bought by rural households this week.",
+        "sum",
+        lambda m: m.durables.week["appliances"] + m.durables.week["vehicles"],
+    ),
+    Indicator(
+        "nev_sold",
+        "新能源汽车下乡销量",
+        "count/week",
+        "New-energy vehicles bought by rural households this week.",
+        "sum",
+        lambda m: m.durables.week["nev"],
+    ),
+    Indicator(
+        "charging_township_share",
+        "乡镇充电设施覆盖率",
+        "share of townships",
+        "Share of townships with public charging.",
+        "last",
+        lambda m: float(m.durables.charging[m.county.townships].mean()) if len(m.county.townships) else 0.0,
     ),
     Indicator(
         "stores_open", "村级商店数", "count", "Open village stores.", "last", lambda m: float(len(m.open_stores()))

@@ -73,9 +73,14 @@ class Logistics:
 
     # --- volumes and prizes ----------------------------------------------------------
 
-    def _up_base(self) -> np.ndarray:
-        """Upward parcels each village would send with pick-up in the village (per week)."""
+    def _other_up(self) -> np.ndarray:
+        """Upward parcels other than farm products (returns, handicrafts) with pick-up (per week)."""
         return self.lcfg.upward_parcels_per_household_week * self.rural_hh_node
+
+    def _up_base(self) -> np.ndarray:
+        """Upward parcels carriers expect from each village with pick-up (per week): other
+        parcels plus the farm products households have recently been selling online."""
+        return self._other_up() + self.m.farm.expected_parcels
 
     def _down(self, online_spend: np.ndarray) -> np.ndarray:
         return online_spend / self.lcfg.parcel_value + self.lcfg.other_parcels_per_household_week * self.hh_node
@@ -249,6 +254,7 @@ class Logistics:
         cost, plans = self.coalition_cost(wanted, down, up_base)
         phi = shapley(sorted(wanted), lambda s: self.coalition_cost(s, down, up_base)[0])
         self.consortium.plans = plans
+        self.consortium.planned_cost = cost
         self.consortium.shapley_cost = phi
         self.consortium.cost_shares = {k: (v / cost if cost > 0 else 0.0) for k, v in phi.items()}
 
@@ -300,11 +306,12 @@ class Logistics:
 
     # --- the week's flows --------------------------------------------------------------
 
-    def ship_week(self, online_spend: np.ndarray) -> dict[str, float]:
+    def ship_week(self, online_spend: np.ndarray, farm_parcels: np.ndarray) -> dict[str, float]:
         """Move this week's parcels; book carriers, the consortium and service points.
 
         Args:
             online_spend: Households' online spending this week by settlement (yuan).
+            farm_parcels: Upward parcels of farm products sold online this week, by settlement.
 
         Returns:
             Service-point fees owed to each village's store this week, by node (via
@@ -314,7 +321,8 @@ class Logistics:
         lc = self.lcfg
         pol = self.m.config.policy
         down = self._down(online_spend)
-        up = self._up_base() * (c.unserved_upward_factor + (1.0 - c.unserved_upward_factor) * self.door_share)
+        other = self._other_up() * (c.unserved_upward_factor + (1.0 - c.unserved_upward_factor) * self.door_share)
+        up = other + farm_parcels
         keep = 1.0 - c.loss_rate
         direct = down * self.door_share * keep
         to_station = down * (1.0 - self.door_share) * keep

@@ -51,7 +51,8 @@ class Market:
         n = len(households)
 
         # base weekly everyday budget (no season, no noise): what firms plan on
-        self.base_budget = households.income * b.consumption_propensity * b.everyday_goods_share / 52.0
+        self.base_budget = np.empty(len(households))
+        self.update_budgets()
         # value of an hour: a share of the household's hourly income
         vot = b.value_of_time_share * households.income / b.work_hours_per_year
         slow = np.where(households.vehicle, 1.0, b.no_vehicle_time_factor)
@@ -67,6 +68,8 @@ class Market:
 
         walk_cost = (b.village_walk_km / b.walk_speed_kmh) * vot
         twn_cost, twn_km = round_trip_cost(town)
+        #: cost (yuan) of one round trip to the township, used also for selling and shipping
+        self.township_trip_cost = twn_cost
         cty_cost, cty_km = round_trip_cost(np.zeros(n, dtype=np.int64))
         # per-week trip cost and km of spending all of the budget in each channel
         self.trip_cost = np.stack(
@@ -107,6 +110,11 @@ class Market:
         self.last_shares = np.zeros((n, len(CHANNELS)))
         self.last_cost = np.zeros((n, len(CHANNELS)))
         self._pop = pop
+
+    def update_budgets(self) -> None:
+        """Everyday budgets follow income (farm income changes with sales channels)."""
+        b = self.b
+        self.base_budget[:] = self.hh.income * b.consumption_propensity * b.everyday_goods_share / 52.0
 
     # --- price and assortment terms -------------------------------------------------
 

@@ -24,11 +24,15 @@ import pandas as pd
 from mesa.discrete_space import Network
 
 from sim import calendar
+from sim.adoption import adopt_month
+from sim.agents.anchor import Anchors
 from sim.agents.government import Government
 from sim.agents.household import HouseholdAgent, create_households
 from sim.agents.retailer import ChainRetailer, TownshipCenter
 from sim.agents.store import NEWTYPE, TRADITIONAL, VillageStore
 from sim.config import Scenario
+from sim.durables import DurablePurchases
+from sim.farm import FarmSales
 from sim.geography import CountyMap, build_map, default_store_coverage
 from sim.indicators import INDICATORS, collect, summarise
 from sim.logistics import Logistics
@@ -36,7 +40,18 @@ from sim.markets import CHANNELS, COUNTY_TOWN, INSTANT, ONLINE, TOWNSHIP, VILLAG
 
 #: Named random streams; the position in this tuple is the stream's spawn key, so new
 #: streams must be appended to keep existing ones unchanged.
-STREAMS = ("households", "stores", "spending", "decisions", "entry", "centers")
+STREAMS = (
+    "households",
+    "stores",
+    "spending",
+    "decisions",
+    "entry",
+    "centers",
+    "farm",
+    "adoption",
+    "durables",
+    "training",
+)
 
 
 @dataclass
@@ -97,6 +112,9 @@ class CountyModel(mesa.Model):
         self.week: dict[str, Any] = {}
         self.rows: list[dict[str, Any]] = []
         self.carrier_rows: list[dict[str, Any]] = []
+        self.anchors = Anchors(self)
+        self.farm = FarmSales(self)
+        self.durables = DurablePurchases(self)
         self.logistics = Logistics(self)
         self._schedule_facilities()
         self._inputs = self._choice_inputs()
@@ -159,6 +177,8 @@ class CountyModel(mesa.Model):
         plans = [
             (pol.logistics_center_date, self.logistics.try_build_center),
             (pol.cold_storage_date, self.logistics.try_build_cold_storage),
+            (pol.ecommerce.livestream_base_date, self.anchors.try_set_up_base),
+            (pol.durables.charging_date, self.durables.build_charging),
         ]
         for when, build in plans:
             if when is None:
@@ -331,6 +351,8 @@ class CountyModel(mesa.Model):
         self._inputs = self._choice_inputs()
         self._shop(i)
         self._book()
+        self.farm.sell_week(i, self.logistics.door_share)
+        self.durables.buy_week(self.streams["durables"])
         self._ship()
         self._close_broke_stores()
         if self.month_end[i]:
@@ -346,7 +368,7 @@ class CountyModel(mesa.Model):
         """Parcels from this week's online buying; service-point fees go to village stores."""
         hh = self.households
         online = np.bincount(hh.node, weights=self.week["spend"][:, ONLINE], minlength=self.county.n)
-        week = self.logistics.ship_week(online)
+        week = self.logistics.ship_week(online, self.farm.week["parcels_by_node"])
         for node in np.flatnonzero(week["point_fees"]):
             stores = self.stores_at(int(node))
             if stores:
@@ -442,7 +464,16 @@ class CountyModel(mesa.Model):
         self.week["ledger"] = ledger
         self.week["household_spend_total"] = float(spend.sum())
 
+    def _monthly_households(self) -> None:
+        """Training, adoption, and budgets that follow the month's farm income."""
+        self.anchors.monthly(self.streams["training"])
+        adopt_month(self.households, self.config, self.logistics.door_share, self.streams["adoption"])
+        hh = self.households
+        hh.income = hh.nonfarm_income + 52.0 * hh.farm_revenue_avg
+        self.market.update_budgets()
+
     def _monthly_decisions(self) -> None:
+        self._monthly_households()
         s = self.config.stores
         stores = self.open_stores()
         for store in stores:

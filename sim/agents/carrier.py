@@ -91,7 +91,9 @@ class Consortium(FixedAgent):
     Attributes:
         plans: The shared delivery plan per township.
         cost_shares: Each member's Shapley share of the consortium's cost (fractions).
-        shapley_cost: Each member's Shapley cost (yuan/week) at the last re-plan.
+        shapley_cost: Each member's Shapley cost (yuan/week) at the last settlement.
+        planned_cost: The consortium's weekly cost at the last settlement (the Shapley
+            costs add up to it).
         books: Last week's costs and subsidy (yuan).
     """
 
@@ -100,6 +102,7 @@ class Consortium(FixedAgent):
         self.plans: dict[int, Plan] = {}
         self.cost_shares: dict[str, float] = {}
         self.shapley_cost: dict[str, float] = {}
+        self.planned_cost = 0.0  # weekly cost of the shared plan at the last settlement
         self.books: dict[str, float] = {}
         self.cell = model.space[model.county.county_town]
 

@@ -16,7 +16,19 @@ import mesa
 if TYPE_CHECKING:
     from sim.model import CountyModel
 
-PROGRAMMES = ("store_upgrade", "township_center", "logistics_center", "codistribution", "nev_van", "cold_storage")
+PROGRAMMES = (
+    "store_upgrade",
+    "township_center",
+    "logistics_center",
+    "codistribution",
+    "nev_van",
+    "cold_storage",
+    "ecommerce_training",
+    "livestream_base",
+    "brand_building",
+    "durable_vouchers",
+    "charging",
+)
 
 
 class Government(mesa.Agent):

@@ -35,8 +35,18 @@ class HouseholdTable:
         farm_income: Part of ``income`` from farming (yuan/year).
         vehicle: Has a car or motorbike usable for shopping.
         age_head: Age of the household head (years).
-        online_buyer: Buys online (adoption is dynamic in later issues).
+        online_buyer: Buys online (spreads by neighbours and slows with age and without
+            delivery; see :mod:`sim.adoption`).
         rural: Lives in an administrative village (the plan's target population).
+        nonfarm_income: Income from wages, transfers and property (yuan/year), fixed.
+        farm_base: Farm output per year valued at the village trader's farm-gate price
+            (yuan/year); selling through better channels earns more than this.
+        farm_mix: (n, 4) share of farm output by kind (grain, cash crops, fruit and
+            vegetables, livestock).
+        farm_revenue_avg: Smoothed weekly farm receipts (yuan/week) that budgets follow.
+        online_seller: Sells farm products online itself.
+        trained: Has been trained by an anchor (village livestream school).
+        appliance_age, vehicle_age: Years since the last major appliance / vehicle purchase.
     """
 
     node: np.ndarray
@@ -49,6 +59,14 @@ class HouseholdTable:
     age_head: np.ndarray
     online_buyer: np.ndarray
     rural: np.ndarray
+    nonfarm_income: np.ndarray
+    farm_base: np.ndarray
+    farm_mix: np.ndarray
+    farm_revenue_avg: np.ndarray
+    online_seller: np.ndarray
+    trained: np.ndarray
+    appliance_age: np.ndarray
+    vehicle_age: np.ndarray
 
     def __len__(self) -> int:
         return len(self.node)
@@ -102,6 +120,21 @@ def create_households(scenario: Scenario, county: CountyMap, rng: np.random.Gene
     else:
         p = 1 / (1 + np.exp(-(base - (age_head - pop.age_head_mean) / pop.online_age_years_per_logit)))
         online = rng.random(n) < p
+    # farm output mix: Dirichlet around the county's shares (rural households only)
+    from sim.config import FARM_KINDS
+
+    farm = scenario.farm
+    alpha = np.array([getattr(farm, k).share for k in FARM_KINDS]) * farm.mix_concentration
+    mix = rng.gamma(np.maximum(alpha, 1e-9), 1.0, (n, len(FARM_KINDS)))
+    mix = mix / mix.sum(axis=1, keepdims=True)
+    mix[~rural] = 0.0
+    ad = scenario.adoption
+    buyer_share = max(pop.online_buyer_share, 1e-9)
+    seller = rural & online & (rng.random(n) < min(1.0, ad.initial_seller_share / buyer_share))
+    d = scenario.durables
+    # ages spread evenly over a lifetime: roughly the steady state of regular replacement
+    appliance_age = rng.uniform(0.0, d.appliance_lifetime_years, n)
+    vehicle_age = rng.uniform(0.0, d.vehicle_lifetime_years, n)
     return HouseholdTable(
         node=node,
         township=county.township[node],
@@ -113,6 +146,14 @@ def create_households(scenario: Scenario, county: CountyMap, rng: np.random.Gene
         age_head=age_head,
         online_buyer=online,
         rural=rural,
+        nonfarm_income=income - farm_income,
+        farm_base=farm_income.copy(),
+        farm_mix=mix,
+        farm_revenue_avg=farm_income / 52.0,
+        online_seller=seller,
+        trained=np.zeros(n, dtype=bool),
+        appliance_age=appliance_age,
+        vehicle_age=vehicle_age,
     )
 
 
