@@ -1338,6 +1338,8 @@ def _error_message(err: ValidationError, source: str) -> InputError:
             msg = f"unknown key; allowed keys here: {', '.join(allowed)}"
         elif kind == "literal_error":
             msg = msg.replace("Input should be", "must be one of")
+        elif kind == "value_error":
+            msg = msg.removeprefix("Value error, ")
         got = e.get("input")
         got_text = "" if kind == "extra_forbidden" or isinstance(got, dict) else f" (got {got!r})"
         parts.append(f"{loc}: {msg}{got_text}")
