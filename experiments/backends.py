@@ -246,12 +246,15 @@ class DaskBackend(Backend):
 
         if self.scheduler:
             self.client = self._connect(Client)
+            self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
         else:
             self.cluster = LocalCluster(
                 n_workers=self.workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                # no dashboard, and its HTTP server on a free local port, never a fixed public one
+                dashboard_address="127.0.0.1:0",
+                scheduler_kwargs={"dashboard": False},
                 silence_logs=logging.ERROR,
             )
             self.client = Client(self.cluster, set_as_default=False)
@@ -297,12 +300,7 @@ class DaskBackend(Backend):
             self.cluster = None
 
     def describe(self) -> dict[str, Any]:
-        info = super().describe()
-        if self.client is not None:
-            workers = self.client.scheduler_info().get("workers", {})
-            info["workers"] = len(workers)
-        info["scheduler"] = self.scheduler or "LocalCluster"
-        return info
+        return {**super().describe(), "scheduler": self.scheduler or "LocalCluster"}
 
     def run(self, fn: RunFn, jobs: Iterable[Job]) -> Iterator[Outcome]:
         from distributed import as_completed

@@ -33,6 +33,7 @@ import pyarrow as pa
 from experiments.design import DesignPoints, sample
 from experiments.metrics import Metric
 from experiments.spec import ExperimentSpec
+from experiments.store import table_schema
 from sim.config import Scenario, apply_overrides, read_yaml, scenario_from_dict
 from sim.errors import InputError
 
@@ -159,8 +160,6 @@ class Plan:
 
     def schema(self) -> pa.Schema:
         """The Arrow schema of the runs table."""
-        from experiments.store import table_schema
-
         metric_types = {m.column: (pa.timestamp("ns") if m.is_date else pa.float64()) for m in self.metrics}
         return table_schema({p: LEVER_TYPES[k] for p, k in self.lever_kinds.items()}, metric_types)
 

@@ -9,6 +9,7 @@ used by the command line and by notebooks.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sys
@@ -282,15 +283,17 @@ def execute(
         start = time.perf_counter()
         status = "interrupted"
         try:
-            for outcome in backend.run(run_job, (plan.job(r) for r in todo)):
-                store.write_run(make_row(plan, by_id[outcome.run_id], outcome), outcome.timeseries)
-                if outcome.status == "ok":
-                    ok += 1
-                else:
-                    failed += 1
-                if bar is not None:
-                    bar.set_postfix(failed=failed, refresh=False)
-                    bar.update(1)
+            # closing(): on an interrupt the backend stops its workers at once, not at garbage collection
+            with contextlib.closing(backend.run(run_job, (plan.job(r) for r in todo))) as outcomes:
+                for outcome in outcomes:
+                    store.write_run(make_row(plan, by_id[outcome.run_id], outcome), outcome.timeseries)
+                    if outcome.status == "ok":
+                        ok += 1
+                    else:
+                        failed += 1
+                    if bar is not None:
+                        bar.set_postfix(failed=failed, refresh=False)
+                        bar.update(1)
             status = "complete"
         finally:
             if bar is not None:

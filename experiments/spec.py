@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from experiments.design import Design
 from experiments.levers import Distribution, Lever
 from experiments.metrics import Metric
+from experiments.store import RESERVED_COLUMNS
 from sim.config import read_yaml
 from sim.errors import InputError
 
@@ -141,8 +142,6 @@ class ExperimentSpec(BaseModel):
         dupes = sorted({c for c in columns if columns.count(c) > 1})
         if dupes:
             raise ValueError(f"metrics: the column {', '.join(dupes)} is defined twice; give one a name")
-        from experiments.store import RESERVED_COLUMNS
-
         clash = sorted(set(columns) & (set(RESERVED_COLUMNS) | set(paths)))
         if clash:
             raise ValueError(f"metrics: the name {', '.join(clash)} is taken by a column of the runs table")
@@ -254,10 +253,3 @@ def load_spec(path: str | Path) -> ExperimentSpec:
             raise InputError("is empty; an experiment spec needs name, base, design and metrics", source=p) from None
         raise
     return spec_from_dict(data, source=str(p), base_dir=p.resolve().parent)
-
-
-def spec_schema() -> dict[str, Any]:
-    """JSON Schema of experiment specs (for editors and docs)."""
-    schema = ExperimentSpec.model_json_schema(by_alias=True)
-    schema["title"] = "countysim experiment"
-    return schema

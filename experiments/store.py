@@ -92,6 +92,15 @@ def target_state(folder: Path, resume: bool) -> Literal["new", "resume"]:
             something that is not an experiment, or is a file.
     """
     if not folder.exists():
+        parent = folder.parent
+        while not parent.exists():
+            parent = parent.parent
+        if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+            raise InputError(
+                f"cannot create the experiment folder: {parent} is not a writable folder",
+                source=folder,
+                location="--out",
+            )
         return "new"
     if not folder.is_dir():
         raise InputError("exists and is not a folder; give a folder path for --out", source=folder, location="--out")

@@ -1,13 +1,14 @@
 """Running experiments: backends agree, the store survives kills, failures are data.
 
-The runs here use the tiny settings (small map, five households per agent, one year):
-about 0.15 s a run, so each test runs a real experiment end to end.
+The runs here use tiny settings (small map, five households per agent, eight months):
+a fraction of a second a run, so each test runs a real experiment end to end.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import random
 import shutil
@@ -37,7 +38,7 @@ BASELINE = ROOT / "configs" / "scenarios" / "baseline.yaml"
 TINY_OVERRIDES = {
     "map.size": "small",
     "population.households_per_agent": 5,
-    "timeline.end": "2024-06-30",
+    "timeline.end": "2024-02-29",
     "outputs.figures": False,
     "outputs.progress": "off",
 }
@@ -119,23 +120,28 @@ def test_common_random_numbers_make_replicates_share_draws(reference: tuple[Path
 def test_inprocess_processes_and_dask_give_identical_tables(
     reference: tuple[Path, pd.DataFrame], tmp_path: Path
 ) -> None:
+    from distributed import LocalCluster
+
     spec_path, expected = reference
     plan = build_plan(load_spec(spec_path))
     shuffled = list(plan.runs)
     random.Random(4).shuffle(shuffled)
-    backends = [
-        ("inprocess-reversed", InProcessBackend(), list(reversed(plan.runs))),
-        ("processes-1", ProcessesBackend(1), shuffled),
-        ("processes-2", ProcessesBackend(2), shuffled),
-        ("dask-1", DaskBackend(1), plan.runs),
-        ("dask-2", DaskBackend(2), shuffled),
-    ]
-    for name, backend, order in backends:
-        with backend:
-            table = execute(plan, tmp_path / name, backend, runs=order)
-        pd.testing.assert_frame_equal(results(table), results(expected), check_exact=True, obj=name)
-        if name.endswith("-2"):
-            assert table["worker"].nunique() == 2, f"{name}: both workers should have run something"
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR
+    ) as cluster:
+        backends = [
+            ("inprocess-reversed", InProcessBackend(), list(reversed(plan.runs))),
+            ("processes-1", ProcessesBackend(1), shuffled),
+            ("processes-2", ProcessesBackend(2), shuffled),
+            # a running cluster joined by address (as with --scheduler), one worker
+            ("dask-scheduler-1", DaskBackend(scheduler=cluster.scheduler_address), plan.runs),
+            ("dask-2", DaskBackend(2), shuffled),
+        ]
+        for name, backend, order in backends:
+            with backend:
+                table = execute(plan, tmp_path / name, backend, runs=order)
+            pd.testing.assert_frame_equal(results(table), results(expected), check_exact=True, obj=name)
+            assert table["worker"].nunique() == backend.workers, f"{name}: every worker should have run something"
 
 
 def test_worker_processes_never_fork() -> None:
@@ -208,6 +214,8 @@ def test_refuses_an_existing_experiment_without_resume(tmp_path: Path, capsys: p
     (tmp_path / "other" / "notes.txt").write_text("mine")
     assert main(["experiment", str(spec), "--out", str(tmp_path / "other")]) == 2
     assert "holds no experiment" in capsys.readouterr().err
+    assert main(["experiment", str(spec), "--out", str(tmp_path / "other" / "notes.txt" / "x")]) == 2
+    assert "cannot create the experiment folder" in capsys.readouterr().err
 
 
 def test_resume_refuses_a_changed_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -295,6 +303,30 @@ def test_sigkill_then_resume_gives_the_uninterrupted_table(
     # replicates 0-1 of this spec are the reference experiment's runs, seeds and all
     first_two = results(table[table["replicate"] < 2]).drop(columns=["run_id"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(first_two, results(expected).drop(columns=["run_id"]), check_exact=True)
+
+
+@pytest.mark.slow
+def test_sigterm_stops_cleanly_and_says_how_to_resume(tmp_path: Path) -> None:
+    """A batch scheduler's SIGTERM at the time limit: finished runs kept, session recorded, exit 130."""
+    spec = tiny_spec(tmp_path, replicates=6)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "experiments.cli", "experiment", str(spec), "--out", str(out), "--progress", "off"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(list((out / "runs").glob("part-*.parquet"))) < 2:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "interrupted; finished runs are kept" in err and "--resume" in err and "Traceback" not in err
+    manifest = store.read_manifest(out)
+    assert manifest["status"] == "incomplete" and manifest["sessions"][0]["status"] == "interrupted"
+    done = len(read_runs(out))
+    assert 2 <= done < 18 and (out / "runs.parquet").exists()
+    assert main(["experiment", str(spec), "--out", str(out), "--resume", "--progress", "off"]) == 0
+    assert len(read_runs(out)) == 18 and store.read_manifest(out)["status"] == "complete"
 
 
 def _live_group_members(pgid: int) -> list[int]:

@@ -78,6 +78,17 @@ def test_lhs_screen_example_is_valid_and_small() -> None:
         assert len({str(p.values[path]) for p in plan.points}) > 1, path
 
 
+def test_codistribution_grid_example_is_valid() -> None:
+    # validation only (levers, metrics, every point): running it is left to the co-distribution tests
+    plan = build_plan(load_spec(ROOT / "configs" / "experiments" / "codistribution_grid.yaml"))
+    assert len(plan.design.values) == 2 * 5 and len(plan.runs) == 50
+    assert {m.indicator for m in plan.metrics} >= {
+        "express_village_coverage",
+        "cost_per_parcel",
+        "codistribution_parcel_share",
+    }
+
+
 def test_dry_run_prints_the_plan(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code = main(
         ["experiment", str(ROOT / "configs/experiments/lhs_screen.yaml"), "--dry-run", "--out", str(tmp_path / "x")]
