@@ -28,6 +28,23 @@ GOLDEN = ROOT / "results" / "reference"
 #: from a different BLAS or CPU may differ.
 RTOL, ATOL = 1e-9, 1e-9
 
+#: Statistical regression: the final-year distribution of key indicators over many seeds is
+#: stored (``distributions.json``) and later compared with a run over *other* seeds, so a
+#: change of behaviour is caught even though no seed is shared with the stored runs.
+KEY_INDICATORS = (
+    "store_village_coverage",
+    "newtype_store_share",
+    "express_village_coverage",
+    "online_share",
+    "cost_per_parcel",
+    "farm_income",
+    "consumer_surplus",
+    "online_buyer_share",
+)
+REFERENCE_SEEDS = tuple(range(1000, 1016))
+CHECK_SEEDS = tuple(range(1, 7))
+DISTRIBUTIONS = GOLDEN / "distributions.json"
+
 
 def reference_scenarios() -> list[Path]:
     return sorted(SCENARIOS.glob("*.yaml"))
@@ -75,6 +92,46 @@ def compare(new: pd.DataFrame, old: pd.DataFrame) -> list[str]:
     return problems
 
 
+def final_year(path: Path, seeds: tuple[int, ...]) -> dict[str, list[float]]:
+    """Final-year values of the key indicators of a reference scenario, one per seed."""
+    scenario = load_scenario(path)
+    out: dict[str, list[float]] = {k: [] for k in KEY_INDICATORS}
+    for seed in seeds:
+        summary = CountyModel(scenario, seed=seed).run(progress=False).summary
+        for k in KEY_INDICATORS:
+            out[k].append(summary[k])
+    return out
+
+
+def compare_distributions(new: dict[str, list[float]], ref: dict[str, list[float]]) -> list[str]:
+    """Indicators whose distribution over the check seeds departs from the stored one.
+
+    Two tests, both must pass: the two-sample Kolmogorov-Smirnov test at the 0.1% level,
+    and an equivalence margin on the mean: |mean difference| within four standard errors
+    of the difference plus 2% of the reference mean (a floor for indicators that barely
+    vary across seeds).
+    """
+    from scipy.stats import ks_2samp
+
+    problems = []
+    for k in KEY_INDICATORS:
+        a, b = np.asarray(new[k]), np.asarray(ref[k])
+        se = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+        margin = 4.0 * se + 0.02 * abs(b.mean()) + 1e-9
+        diff = a.mean() - b.mean()
+        p = ks_2samp(a, b).pvalue if (a.std() > 0 or b.std() > 0) else 1.0
+        if abs(diff) > margin or p < 0.001:
+            problems.append(f"{k}: mean {a.mean():.6g} vs reference {b.mean():.6g} (margin {margin:.3g}), KS p={p:.2g}")
+    return problems
+
+
+def update_distributions() -> None:
+    """Store the final-year distributions of the key indicators over the reference seeds."""
+    data = {p.stem: final_year(p, REFERENCE_SEEDS) for p in reference_scenarios()}
+    atomic.write_json(DISTRIBUTIONS, {"seeds": list(REFERENCE_SEEDS), "scenarios": data})
+    print(f"distributions over {len(REFERENCE_SEEDS)} seeds written to {DISTRIBUTIONS.relative_to(ROOT)}")
+
+
 def check() -> dict[str, list[str]]:
     """Run every reference scenario; return the problems per scenario (empty when all match)."""
     out = {}
@@ -100,6 +157,7 @@ def update() -> None:
         else:
             print(f"{path.stem}: new golden file")
         atomic.write_text(golden, to_csv(new))
+    update_distributions()
     print(f"golden files in {GOLDEN.relative_to(ROOT)}; review with `git diff --stat results/reference` and commit")
 
 

@@ -561,6 +561,13 @@ class Carriers(Section):
     cost_per_stop: float = P(
         8.0, "yuan/stop", "Cost of a village stop (finding recipients, hand-over) (assumption).", ge=0.0, le=1000.0
     )
+    door_delivery_cost_per_parcel: float = P(
+        0.4,
+        "yuan/parcel",
+        "Courier time to hand a parcel over door to door in a village without a store service point (assumption).",
+        ge=0.0,
+        le=50.0,
+    )
     cost_per_stop_service_point: float = P(
         3.0,
         "yuan/stop",
@@ -645,12 +652,16 @@ class Carriers(Section):
         40000.0, "yuan/van", "Extra purchase price of a new-energy van over a fuel van (assumption).", ge=0.0, le=1e7
     )
     payback_years: float = P(
-        5.0, "years", "Horizon over which a carrier counts savings when buying equipment (assumption).", gt=0.0, le=30.0
+        2.0,
+        "years",
+        "Horizon over which a carrier counts savings when buying equipment; short because rural outlets are capital-constrained (assumption).",
+        gt=0.0,
+        le=30.0,
     )
     settle_every_weeks: int = P(
-        13,
+        12,
         "weeks",
-        "How often co-distribution membership and Shapley cost shares are settled (contracts run a quarter; assumption); shared routes are re-planned with the carriers' plans.",
+        "Co-distribution membership and Shapley cost shares are settled at the first re-plan at least this many weeks after the last settlement (contracts run about a quarter; assumption); shared routes are re-planned with the carriers' plans",
         ge=1,
         le=104,
     )
@@ -776,7 +787,7 @@ class Codistribution(Section):
     members: list[str] | None = P(
         None,
         "carrier names",
-        "Carriers required to pool their parcels; empty (null) lets each carrier join when it pays.",
+        "Carriers required to pool their parcels (a list, possibly empty, fixes the members); null lets each carrier join when it pays.",
     )
     parcel_subsidy: float = P(
         0.0,
@@ -797,7 +808,7 @@ class BudgetWeights(Section):
     )
     township_center: float = P(0.2, "weight", "Relative weight of township commerce centres.", ge=0.0, le=1000.0)
     logistics_center: float = P(
-        0.25, "weight", "Relative weight of the county logistics centre and its sorting line.", ge=0.0, le=1000.0
+        0.3, "weight", "Relative weight of the county logistics centre and its sorting line.", ge=0.0, le=1000.0
     )
     codistribution: float = P(
         0.1, "weight", "Relative weight of the co-distribution operating subsidy.", ge=0.0, le=1000.0

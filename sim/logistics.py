@@ -90,14 +90,24 @@ class Logistics:
         return c.cost_per_stop_service_point if self.has_store[v] else c.cost_per_stop
 
     def _prize(self, v: int, share: float, down: np.ndarray, up_base: np.ndarray) -> float:
-        """Weekly extra revenue of serving village ``v`` for a carrier (or coalition) of ``share``."""
+        """Weekly extra profit (before route and stop costs) of serving village ``v`` directly,
+        for a carrier (or coalition) of ``share``: the village-delivery fee on its downward
+        parcels and the margin on the upward parcels pick-up adds, less the hand-over cost
+        of every parcel it delivers or collects there."""
         c = self.cfg
-        fee = c.village_delivery_fee - (self.m.config.policy.parcel_point_fee if self.has_store[v] else 0.0)
         extra_up = up_base[v] * (1.0 - c.unserved_upward_factor)
-        return share * (fee * down[v] + (c.upward_margin_per_parcel - self._point_fee(v)) * extra_up)
+        return share * (
+            c.village_delivery_fee * down[v]
+            + c.upward_margin_per_parcel * extra_up
+            - self._handover(v) * (down[v] + up_base[v])
+        )
 
-    def _point_fee(self, v: int) -> float:
-        return self.m.config.policy.parcel_point_fee if self.has_store[v] else 0.0
+    def _handover(self, v: int) -> float:
+        """Cost per parcel of handing parcels over in village ``v``: the service-point fee where
+        a store takes them, else the courier's door-to-door time."""
+        if self.has_store[v]:
+            return self.m.config.policy.parcel_point_fee
+        return self.cfg.door_delivery_cost_per_parcel
 
     def plan_township(self, t: int, share: float, km_cost: float, down: np.ndarray, up_base: np.ndarray) -> Plan:
         """Best delivery plan from township ``t``'s outlet for a carrier or coalition of ``share``."""
@@ -148,7 +158,7 @@ class Logistics:
         pick[served_idx] = 1.0
         up = up_base * (c.unserved_upward_factor + (1.0 - c.unserved_upward_factor) * pick)
         direct_down = down[served_idx].sum()
-        point = sum(self._point_fee(int(v)) * (down[v] + up[v]) for v in served_idx)
+        point = sum(self._handover(int(v)) * (down[v] + up[v]) for v in served_idx)
         return share * (
             c.revenue_per_parcel * (down.sum() + up.sum())
             + c.village_delivery_fee * direct_down
@@ -338,9 +348,20 @@ class Logistics:
         t["shipped_up"] += up.sum() * keep
         t["lost_up"] += up.sum() * c.loss_rate
 
-        # service points: a store in a village delivered to directly takes the parcels there
+        # hand-over in the village: a store service point takes the parcels for a fee (paid to
+        # the store), otherwise the courier delivers door to door
+        self.has_store = self.m.stores_per_node() > 0
+        pol_fee = pol.parcel_point_fee
+        handover = np.where(self.has_store, pol_fee, c.door_delivery_cost_per_parcel)
+        handover[self.m.county.kind != 2] = 0.0  # towns: the outlet's own counter
+        in_village = down * keep + up  # parcels of a village delivered or collected in it, if served
         sp = self.has_store & (self.door_share > 0) & (self.m.county.kind == 2)
-        point_fees = np.where(sp, pol.parcel_point_fee * (direct + up * self.door_share), 0.0)
+        point_fees = np.where(sp, pol_fee * self.door_share * in_village, 0.0)
+        door_costs = np.where(
+            ~self.has_store & (self.m.county.kind == 2),
+            c.door_delivery_cost_per_parcel * self.door_share * in_village,
+            0.0,
+        )
 
         # carriers' and the consortium's books
         members = [car for car in self.carriers if car.member]
@@ -367,7 +388,7 @@ class Logistics:
                 + c.village_delivery_fee * down[idx].sum()
                 + c.upward_margin_per_parcel * up.sum()
             )
-            points = car.share * point_fees[idx].sum()
+            points = car.share * (handover[idx] * in_village[idx]).sum()
             if car.member and self.consortium is not None:
                 frac = car.share / pooled_share
                 cost = self.consortium.cost_shares.get(car.name, frac) * cons_cost + (fees - subsidy) * frac + points
@@ -382,7 +403,7 @@ class Logistics:
                 "parcels": parcels,
                 "route_km": car.route_km_week() if not car.member else self._member_route_km(car),
             }
-        total_cost += point_fees.sum()
+        total_cost += point_fees.sum() + door_costs.sum()
 
         # cold chain: perishables lose value without cold storage
         loss_rate = lc.loss_with_cold_chain if self.cold_storage else lc.loss_without_cold_chain

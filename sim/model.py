@@ -5,11 +5,16 @@ stream spawned from the seed (``numpy.random.SeedSequence``), so changing a poli
 does not shift the draws of unrelated parts (common random numbers), and the same inputs
 give the same numbers in any process.
 
-Step order (one week): government receives the year's funds → households choose channels
-and spend → stores, centres and chain outlets book sales; stores out of cash close →
-on the last week of a month: months are closed, stores decide (join a chain, upgrade,
-exit after sustained losses), would-be owners enter, chains open township centres →
-indicators collected.
+Step order (one week): the government receives the year's funds → households choose
+channels and spend → stores, centres and chain outlets book sales → farm households sell
+their harvest (traders, markets, anchors, online) → households buy durables → parcels move
+(down from online buying, up from farm sales) and service points are paid → stores out of
+cash close → on the last week of a month: training and adoption, budgets follow farm
+income, stores decide (join a chain, upgrade, exit after sustained losses), would-be
+owners enter, chains open township centres → every ``carriers.replan_every_weeks``:
+carriers re-plan their routes (and co-distribution is settled on its dates) → indicators
+collected. Facilities (logistics centre, cold storage, livestream base, charging) are
+built by Mesa events between weeks, on their policy dates, once the programme can pay.
 """
 
 from __future__ import annotations
@@ -185,10 +190,12 @@ class CountyModel(mesa.Model):
                 continue
             i = next((k for k, d in enumerate(self.dates) if d >= when), None)
             if i is not None:
-                self.schedule_event(self._retrying(build), at=i + 0.5)
+                # not before the end of week 1: the year's funds arrive at its start
+                self.schedule_event(self._retrying(build), at=max(i, 1) + 0.5)
 
     def _retrying(self, build):
         def attempt() -> None:
+            self.today = self.dates[min(self.steps, self.n_weeks - 1)]  # the week about to start
             if not build() and self.time + 4 < self.n_weeks:
                 self.schedule_event(attempt, after=4)
 

@@ -9,7 +9,7 @@ the detour: this is a prize-collecting travelling-salesman problem (each village
 * ``heuristic``: a drop heuristic — start from every candidate on a nearest-neighbour +
   2-opt tour, repeatedly drop the village whose revenue covers least of what its removal
   saves, re-optimise the tour — fast enough for sweeps. Its gap to the solver is measured
-  in the tests and in ``benchmarks/`` (it must stay under 5%).
+  in the tests and by ``python -m benchmarks.routing_gap`` (the mean must stay under 5%).
 
 Distances are road distances (shortest paths on the road graph), so tours follow roads.
 """

@@ -149,9 +149,11 @@ def test_cold_storage_cuts_perishable_losses():
 def test_nev_subsidy_never_fewer_new_energy_vans():
     shares = [
         CountyModel(tiny(**{"policy.nev_van_subsidy": r}), seed=2).run(progress=False).summary["nev_van_share"]
-        for r in (0.0, 0.5, 1.0)
+        for r in (0.0, 0.2, 0.5, 1.0)
     ]
     assert shares == sorted(shares)
+    # without a subsidy the saving over the payback horizon does not cover the premium
+    assert shares[0] == pytest.approx(0.1) and shares[-1] > shares[0]
 
 
 BAD = [

@@ -33,3 +33,22 @@ def test_compare_detects_a_change():
     new.loc[10, "online_share"] *= 1.001
     problems = reference.compare(new, old)
     assert len(problems) == 1 and problems[0].startswith("online_share")
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_distribution_over_other_seeds_matches_the_reference(path):
+    import json
+
+    stored = json.loads(reference.DISTRIBUTIONS.read_text())
+    assert set(stored["seeds"]).isdisjoint(reference.CHECK_SEEDS)
+    ref = stored["scenarios"][path.stem]
+    problems = reference.compare_distributions(reference.final_year(path, reference.CHECK_SEEDS), ref)
+    assert not problems, "\n".join(problems)
+
+
+def test_distribution_check_catches_a_shift():
+    import json
+
+    ref = json.loads(reference.DISTRIBUTIONS.read_text())["scenarios"][SCENARIOS[0].stem]
+    shifted = {k: [v * 1.15 for v in vals] for k, vals in ref.items()}
+    assert reference.compare_distributions(shifted, ref)
