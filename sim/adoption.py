@@ -41,12 +41,21 @@ def delivery_factor(hh: HouseholdTable, scenario: Scenario, door_share: np.ndarr
 
 
 def adopt_month(
-    hh: HouseholdTable, scenario: Scenario, door_share: np.ndarray, rng: np.random.Generator
+    hh: HouseholdTable,
+    scenario: Scenario,
+    door_share: np.ndarray,
+    rng: np.random.Generator | None,
+    uniforms: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[int, int]:
-    """One month of adoption; returns the numbers of rows that started buying and selling."""
+    """One month of adoption; returns the numbers of rows that started buying and selling.
+
+    Args:
+        uniforms: The month's two uniform draws per household, when given from outside
+            (benchmarks compare implementations on the same draws); drawn from ``rng`` otherwise.
+    """
     ad = scenario.adoption
     n_nodes = len(door_share)
-    u_buy, u_sell = rng.random(len(hh)), rng.random(len(hh))
+    u_buy, u_sell = uniforms if uniforms is not None else (rng.random(len(hh)), rng.random(len(hh)))
     factor = age_factor(hh, scenario) * delivery_factor(hh, scenario, door_share)
     buy_share = village_shares(hh, hh.online_buyer, n_nodes)[hh.node]
     sell_share = village_shares(hh, hh.online_seller, n_nodes)[hh.node]

@@ -403,11 +403,16 @@ class CountyModel(mesa.Model):
                 }
             )
 
-    def _shop(self, i: int) -> None:
+    def spending_noise(self) -> np.ndarray:
+        """This week's random multiplier on each household's budget (mean one)."""
+        sd = self.config.behaviour.spending_noise_sd
+        return np.exp(self.streams["spending"].normal(-0.5 * sd**2, sd, len(self.households)))
+
+    def _shop(self, i: int, noise: np.ndarray | None = None) -> None:
+        """Every household's channel choice and spending this week, in one pass over arrays."""
         hh = self.households
         m = self.market
-        noise_sd = self.config.behaviour.spending_noise_sd
-        noise = np.exp(self.streams["spending"].normal(-0.5 * noise_sd**2, noise_sd, len(hh)))
+        noise = self.spending_noise() if noise is None else noise
         budget = m.base_budget * self.season[i] * noise
         vr, tr, cr, orr = self._inputs
         cost = m.costs(budget, vr, tr, cr, orr, self.logistics.door_share)
