@@ -180,10 +180,11 @@ class Plan:
         return pa.table({k: pa.array(v, type=types.get(k, pa.float64())) for k, v in cols.items()})
 
 
-def _lever_kind(values: list[Any]) -> str:
+def _lever_kind(values: list[Any], field_kind: str) -> str:
+    """The column kind of a lever: the narrowest that holds all its values (a float field stays float)."""
     if all(isinstance(v, bool) for v in values):
         return "bool"
-    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+    if field_kind != "float" and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         return "int64"
     if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
         return "float64"
@@ -277,7 +278,7 @@ def build_plan(spec: ExperimentSpec, check_maps: bool = True) -> Plan:
         for p in points
         for r in range(reps)
     ]
-    lever_kinds = {lv.path: _lever_kind([p.values[lv.path] for p in points]) for lv in spec.levers}
+    lever_kinds = {lv.path: _lever_kind([p.values[lv.path] for p in points], lv.info.kind) for lv in spec.levers}
 
     inputs: dict[str, dict[str, str]] = {"spec": {}, "scenarios": {}, "map_data": {}}
     if spec._source and Path(spec._source).is_file():

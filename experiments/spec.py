@@ -113,13 +113,9 @@ class ExperimentSpec(BaseModel):
     @field_validator("base", mode="before")
     @classmethod
     def _one_or_many(cls, v: Any) -> Any:
-        return [v] if isinstance(v, dict | str) else v
-
-    @field_validator("base", mode="before")
-    @classmethod
-    def _path_shorthand(cls, v: Any) -> Any:
-        # "base: ../scenarios/baseline.yaml" is short for "base: {scenario: ...}"
-        return [{"scenario": b} if isinstance(b, str) else b for b in v] if isinstance(v, list) else v
+        # "base: file.yaml" is short for "base: [{scenario: file.yaml}]"; one mapping for a list of one
+        items = [v] if isinstance(v, dict | str) else v
+        return [{"scenario": b} if isinstance(b, str) else b for b in items] if isinstance(items, list) else items
 
     @field_validator("levers", mode="before")
     @classmethod

@@ -120,6 +120,37 @@ def test_unknown_lever_path_names_close_matches(tmp_path: Path, capsys: pytest.C
     assert "policy.store_upgrade_subsidyy" in err and "close matches: policy.store_upgrade_subsidy" in err
 
 
+def test_base_shorthands() -> None:
+    one = spec_from_dict(spec_dict(base=str(BASELINE)))
+    assert [b.scenario for b in one.base] == [BASELINE] and one.base[0].name == "baseline"
+    two = spec_from_dict(spec_dict(base=[str(BASELINE), {"scenario": str(BASELINE), "label": "again"}]))
+    assert [b.name for b in two.base] == ["baseline", "again"]
+    with pytest.raises(InputError, match="same label"):
+        spec_from_dict(spec_dict(base=[str(BASELINE), str(BASELINE)]))
+
+
+def test_several_bases_run_the_design_on_each() -> None:
+    spec = spec_from_dict(
+        spec_dict(
+            base=[
+                {"scenario": str(BASELINE), "overrides": TINY_OVERRIDES, "label": "hill"},
+                {
+                    "scenario": str(BASELINE),
+                    "overrides": {**TINY_OVERRIDES, "map.region": "west_mountain"},
+                    "label": "mountain",
+                },
+            ]
+        )
+    )
+    plan = build_plan(spec)
+    assert [(p.index, p.base) for p in plan.points] == [(0, "hill"), (1, "hill"), (2, "mountain"), (3, "mountain")]
+    assert (
+        plan.points[2].scenario.map.region == "west_mountain" and plan.points[0].scenario.map.region == "central_hill"
+    )
+    assert plan.points[3].values == plan.points[1].values
+    assert len(plan.runs) == 8 and [r.base for r in plan.runs[-2:]] == ["mountain", "mountain"]
+
+
 def test_lever_naming_a_section_lists_its_fields() -> None:
     with pytest.raises(InputError, match=r"'policy' is a section.*policy\.annual_budget"):
         spec_from_dict(spec_dict(levers=[{"path": "policy", "values": [1]}]))
@@ -398,6 +429,32 @@ def test_independent_seeds_when_common_random_numbers_is_off() -> None:
     assert all(0 <= s < 2**63 for s in seeds)
     assert seeds[3] == run_seed(3, point=1, replicate=1, common_random_numbers=False)
     assert len(plan.seed_tree["runs"]) == len(plan.runs)
+
+
+def test_lever_columns_keep_the_field_type() -> None:
+    spec = spec_from_dict(
+        spec_dict(
+            levers=[
+                {"path": "policy.store_upgrade_subsidy", "values": [0, 1]},  # whole numbers in a float field
+                {"path": "retailers.count", "values": [1, 2]},
+                {"path": "map.n_villages", "values": [None, 40]},
+                {"path": "timeline.end", "values": [dt.date(2024, 3, 31), dt.date(2024, 6, 30)]},
+            ]
+        )
+    )
+    plan = build_plan(spec)
+    assert plan.lever_kinds == {
+        "policy.store_upgrade_subsidy": "float64",
+        "retailers.count": "int64",
+        "map.n_villages": "json",
+        "timeline.end": "date",
+    }
+    assert plan.lever_row(len(plan.points) - 1) == {
+        "policy.store_upgrade_subsidy": 1.0,
+        "retailers.count": 2,
+        "map.n_villages": "40",
+        "timeline.end": "2024-06-30",
+    }
 
 
 def test_run_ids_and_seeds_do_not_depend_on_other_points() -> None:
