@@ -27,6 +27,7 @@ venv: $(STAMP)
 
 run: $(STAMP)
 	$(VENV)/bin/countysim run configs/scenarios/baseline.yaml --out $(OUT)
+	$(VENV)/bin/countysim report $(OUT)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check sim experiments tests benchmarks

@@ -1,4 +1,4 @@
-"""The ``countysim`` command: run | validate | schema | indicators | experiment.
+"""The ``countysim`` command: run | validate | schema | indicators | experiment | report.
 
 Input problems (a bad scenario, map file, override or path) are reported as one
 paragraph naming the file and field, with exit status 2 and no traceback; anything else
@@ -69,6 +69,15 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--retry-failed", action="store_true", help="with --resume, also redo runs that failed")
     exp.add_argument("--progress", choices=("auto", "on", "off"), default="auto", help="progress bar")
     exp.add_argument("--dry-run", action="store_true", help="validate and print the plan without running anything")
+
+    rep = sub.add_parser(
+        "report",
+        help="write one self-contained HTML page for a run or experiment folder",
+        description="Turn a run folder (countysim run) or an experiment folder (countysim experiment) into one HTML "
+        "page with its figures embedded, the scenario card, the 2025 targets and the key numbers.",
+    )
+    rep.add_argument("folder", help="a run folder or an experiment folder")
+    rep.add_argument("--out", default=None, help="HTML file to write (default FOLDER/report.html)")
     return p
 
 
@@ -155,12 +164,20 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
     return experiment_command(args)
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from experiments.report import write_report
+
+    print(f"report written to {write_report(args.folder, args.out)}")
+    return 0
+
+
 COMMANDS = {
     "run": _cmd_run,
     "validate": _cmd_validate,
     "schema": _cmd_schema,
     "indicators": _cmd_indicators,
     "experiment": _cmd_experiment,
+    "report": _cmd_report,
 }
 
 
