@@ -41,7 +41,7 @@ class PlainHousehold(mesa.Agent):
         self.online_buyer = bool(hh.online_buyer[row])
         self.online_seller = bool(hh.online_seller[row])
         self.trained = bool(hh.trained[row])
-        self.instant_reach = bool(mk.instant_reach[row])
+        self.instant_reach = bool(mk.instant_in_radius[row]) and self.online_buyer
         self.rural = bool(hh.rural[row])
         self.age = float(hh.age_head[row])
         self.farm_base = float(hh.farm_base[row])

@@ -968,6 +968,20 @@ class Farm(Section):
         gt=0.0,
         le=100_000,
     )
+    city_volume_smoothing: float = P(
+        0.2,
+        "share/week",
+        "Weight of the latest week in the smoothed online volume that sets city prices (about a five-week memory) (assumption).",
+        gt=0.0,
+        le=1.0,
+    )
+    parcel_expectation_smoothing: float = P(
+        0.1,
+        "share/week",
+        "Weight of the latest week in carriers' expectation of upward farm parcels per village (assumption).",
+        gt=0.0,
+        le=1.0,
+    )
     income_smoothing_weeks: float = P(
         26.0,
         "weeks",
@@ -1034,6 +1048,16 @@ class Anchors(Section):
     )
     max_brand_premium: float = P(
         0.3, "share", "Price premium of a fully reputed regional brand (区域公用品牌) (assumption).", ge=0.0, le=5.0
+    )
+    supported_decay_factor: float = P(
+        0.5, "ratio", "Brand decay while brand-building support is paid, relative to none (assumption).", ge=0.0, le=1.0
+    )
+    quality_per_100k_yuan: float = P(
+        0.1,
+        "index/100,000 yuan",
+        "Rise in certified quality per 100,000 yuan of certification support (assumption).",
+        ge=0.0,
+        le=10.0,
     )
     initial_reputation: float = P(0.1, "index 0-1", "Brand reputation at the start (assumption).", ge=0.0, le=1.0)
     certified_quality: float = P(
@@ -1149,14 +1173,14 @@ class Ecommerce(Section):
     brand_support: float = P(
         200_000.0,
         "yuan/year",
-        "Brand-building support for the regional public brand: halves brand decay while paid (assumption on the effect).",
+        "Brand-building support for the regional public brand, paid monthly; while paid, brand decay is multiplied by anchors.supported_decay_factor.",
         ge=0.0,
         le=1e9,
     )
     certification_support: float = P(
         100_000.0,
         "yuan/year",
-        "Support for certification (三品一标): raises certified quality by 0.1 a year per 100,000 yuan (assumption on the effect).",
+        "Support for certification (三品一标), paid monthly; raises certified quality by anchors.quality_per_100k_yuan per 100,000 yuan.",
         ge=0.0,
         le=1e9,
     )

@@ -27,6 +27,19 @@ def due_hazard(age: np.ndarray, lifetime: float, spread: float, wait_weeks: floa
     return 1.0 / (1.0 + np.exp(-(age - lifetime) / spread)) / wait_weeks
 
 
+def stationary_ages(rng: np.random.Generator, n: int, lifetime: float, spread: float, wait_weeks: float) -> np.ndarray:
+    """Ages (years) drawn from the steady state of replacement under the due hazard.
+
+    In a steady state the density of ages is proportional to the chance of an item
+    surviving to that age, exp(-cumulated hazard); it is tabulated weekly and sampled.
+    """
+    weeks = np.arange(0.0, 10.0 * (lifetime + 5.0 * spread + wait_weeks / 52.0) * 52.0)
+    hazard = due_hazard(weeks / 52.0, lifetime, spread, wait_weeks)
+    survival = np.exp(-np.concatenate([[0.0], np.cumsum(hazard)[:-1]]))
+    p = survival / survival.sum()
+    return (rng.choice(len(weeks), size=n, p=p) + rng.random(n)) / 52.0
+
+
 class DurablePurchases:
     """Weekly appliance and vehicle purchases of rural households, and charging access."""
 
@@ -34,7 +47,7 @@ class DurablePurchases:
         self.m = model
         c = model.county
         d = model.config.durables
-        rng = np.random.default_rng([model.seed, 101])
+        rng = model.streams["durables_setup"]
         towns = c.townships
         k = round(d.initial_charging_share * len(towns))
         self.charging = np.zeros(c.n, dtype=bool)
@@ -61,13 +74,15 @@ class DurablePurchases:
         hh.appliance_age[rows] += 1.0 / 52.0
         hh.vehicle_age[rows] += 1.0 / 52.0
         rate = self.voucher_rate()
-        lift = 1.0 + d.voucher_response * rate
+        # the response follows the voucher as a share of the price, after the cap
+        eff_app = min(rate * d.appliance_price, pol.voucher_cap) / d.appliance_price
+        eff_veh = min(rate * d.vehicle_price, pol.voucher_cap) / d.vehicle_price
         h_app = due_hazard(
             hh.appliance_age[rows], d.appliance_lifetime_years, d.due_spread_years, d.wait_weeks_when_due
         )
         h_veh = due_hazard(hh.vehicle_age[rows], d.vehicle_lifetime_years, d.due_spread_years, d.wait_weeks_when_due)
-        buy_app = u_app[rows] < np.minimum(1.0, h_app * lift)
-        buy_veh = hh.vehicle[rows] & (u_veh[rows] < np.minimum(1.0, h_veh * lift))
+        buy_app = u_app[rows] < np.minimum(1.0, h_app * (1.0 + d.voucher_response * eff_app))
+        buy_veh = hh.vehicle[rows] & (u_veh[rows] < np.minimum(1.0, h_veh * (1.0 + d.voucher_response * eff_veh)))
         charging = self.charging[hh.township[rows]]
         nev_p = np.where(charging, d.nev_charging_share, d.nev_base_share)
         nev = buy_veh & (u_nev[rows] < nev_p)

@@ -67,8 +67,8 @@ class FarmSales:
     def demand_factor(self) -> float:
         """City price response to the recent online volume (constant elasticity).
 
-        The volume is smoothed over about five weeks: prices set on last week's volume
-        alone make a cobweb that flips between glut and drought every week.
+        The volume is smoothed (``farm.city_volume_smoothing``): prices set on last week's
+        volume alone make a cobweb that flips between glut and drought every week.
         """
         return (1.0 + self.last_online_value / self.reference_volume) ** (-1.0 / self.cfg.city_demand_elasticity)
 
@@ -159,8 +159,10 @@ class FarmSales:
         hh.farm_revenue_avg[rows] = (1.0 - a) * hh.farm_revenue_avg[rows] + a * per_household
         n = m.county.n
         parcels_node = np.bincount(node, weights=parcels, minlength=n)
-        self.expected_parcels = 0.9 * self.expected_parcels + 0.1 * parcels_node
-        self.last_online_value = 0.8 * self.last_online_value + 0.2 * float(paid.sum())
+        k = cfg.parcel_expectation_smoothing
+        self.expected_parcels = (1.0 - k) * self.expected_parcels + k * parcels_node
+        k = cfg.city_volume_smoothing
+        self.last_online_value = (1.0 - k) * self.last_online_value + k * float(paid.sum())
         anchor_paid = sold[:, ANCHOR] * city * (1.0 - transit_loss * perish)
         anchors.book_week(
             commission=float(commission.sum()), volume=float(anchor_paid.sum()), reference=self.reference_volume

@@ -85,10 +85,8 @@ class Market:
         self.constants = np.array(
             [b.constant_village_store, b.constant_township, b.constant_county_town, b.constant_online, ir.constant]
         )
-        #: who can use instant retail: online buyers within its radius of the county town
-        self.instant_reach = (
-            ir.enabled & households.online_buyer & (county.travel_km[node, county.county_town] <= ir.radius_km)
-        )
+        #: who lives within instant retail's radius of the county town (they use it once they buy online)
+        self.instant_in_radius = ir.enabled & (county.travel_km[node, county.county_town] <= ir.radius_km)
         self.instant_ratio = float(self.basket_ratio(ir.price_index, ir.assortment))
         self.instant_fee = ir.delivery_fee_week
         # rows grouped by settlement, for store-level counterfactuals
@@ -173,7 +171,8 @@ class Market:
         online = budget * online_ratio + (1.0 - door_share[node]) * self.fetch_cost[rows]
         cost[:, ONLINE] = np.where(hh.online_buyer[rows], online, np.inf)
         instant = budget * self.instant_ratio + self.instant_fee
-        cost[:, INSTANT] = np.where(self.instant_reach[rows], instant, np.inf)
+        reach = self.instant_in_radius[rows] & hh.online_buyer[rows]
+        cost[:, INSTANT] = np.where(reach, instant, np.inf)
         cost -= self.constants
         return cost
 

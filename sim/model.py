@@ -56,6 +56,7 @@ STREAMS = (
     "adoption",
     "durables",
     "training",
+    "durables_setup",
 )
 
 

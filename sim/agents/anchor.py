@@ -25,38 +25,44 @@ class ServiceCenter(FixedAgent):
 
     def __init__(self, model: CountyModel):
         super().__init__(model)
-        self.trained_total = 0.0  # real households trained since the start
+        self.trained_total = 0.0  # real households made able to sell since the start
+        self.enrolled_total = 0.0  # real households enrolled since the start
         self.trained_month = 0.0
         self.cell = model.space[model.county.county_town]
 
     def train(self, rng: np.random.Generator) -> float:
-        """Train this month's cohort; returns the real households trained.
+        """Train this month's cohort; returns the real households that became able to sell.
 
-        The base capacity is the centre's own; extra capacity is bought from the
-        e-commerce training programme as far as its funds go.
+        Capacity is the centre's own plus ``policy.ecommerce.training_capacity_extra``.
+        Every trainee's cost is paid from the e-commerce training programme as far as its
+        funds go; the base capacity runs even when they are gone (the centre's own
+        budget), the extra capacity only as far as the programme pays. A household enrols
+        once, whether or not the training makes it a seller.
         """
         m = self.model
         a = m.config.anchors
         hh = m.households
-        candidates = np.flatnonzero(hh.rural & ~hh.trained & ~hh.online_seller)
+        candidates = np.flatnonzero(hh.rural & ~hh.enrolled & ~hh.online_seller)
         # a fixed number of draws per month keeps the stream aligned across policies
         keys = rng.random(len(hh))
         success = rng.random(len(hh))
         if len(candidates) == 0:
             self.trained_month = 0.0
             return 0.0
+        base = a.training_capacity_per_month
         extra = m.config.policy.ecommerce.training_capacity_extra
-        paid_for = m.government.pay_up_to("ecommerce_training", extra * a.training_cost_per_trainee)
-        capacity = a.training_capacity_per_month + (
-            paid_for / a.training_cost_per_trainee if a.training_cost_per_trainee > 0 else extra
-        )
+        cost = a.training_cost_per_trainee
+        paid = m.government.pay_up_to("ecommerce_training", (base + extra) * cost)
+        extra_paid = max(0.0, paid / cost - base) if cost > 0 else extra
+        capacity = base + min(extra, extra_paid)
         # younger heads are likelier to enrol: order by a random key scaled by age
-        age = hh.age_head[candidates]
-        order = candidates[np.argsort(keys[candidates] * (age / 50.0), kind="stable")]
-        w = hh.weight[order]
-        take = order[np.cumsum(w) <= capacity + 1e-9]
-        hh.trained[take] = success[take] < a.training_success
-        trained = float(hh.weight[take].sum())
+        order = candidates[np.argsort(keys[candidates] * hh.age_head[candidates], kind="stable")]
+        take = order[np.cumsum(hh.weight[order]) <= capacity + 1e-9]
+        hh.enrolled[take] = True
+        ok = take[success[take] < a.training_success]
+        hh.trained[ok] = True
+        trained = float(hh.weight[ok].sum())
+        self.enrolled_total += float(hh.weight[take].sum())
         self.trained_total += trained
         self.trained_month = trained
         return trained
@@ -100,7 +106,7 @@ class Anchors:
         self.commission_week = commission
         self.volume_week = volume
         growth = a.brand_growth_per_week * min(1.0, volume / reference) * self.quality * (1.0 - self.reputation)
-        decay = a.brand_decay_per_week * (0.5 if self.brand_supported else 1.0) * self.reputation
+        decay = a.brand_decay_per_week * (a.supported_decay_factor if self.brand_supported else 1.0) * self.reputation
         self.reputation = float(np.clip(self.reputation + growth - decay, 0.0, 1.0))
 
     def monthly(self, rng: np.random.Generator) -> None:
@@ -109,11 +115,12 @@ class Anchors:
         if self.service_center is not None:
             self.service_center.train(rng)
         gov = self.m.government
+        a = self.m.config.anchors
         brand = pol.brand_support / 12.0
-        self.brand_supported = brand > 0 and gov.pay_up_to("brand_building", brand) >= brand - 1e-6
+        # a month's support counts only if paid in full (a pot short of it pays nothing)
+        self.brand_supported = brand > 0 and gov.pay("brand_building", brand)
         cert = gov.pay_up_to("brand_building", pol.certification_support / 12.0)
-        # effect assumption stated in the schema: +0.1 quality per 100,000 yuan a year
-        self.quality = float(min(1.0, self.quality + 0.1 * cert / 100_000.0))
+        self.quality = float(min(1.0, self.quality + a.quality_per_100k_yuan * cert / 100_000.0))
 
     def try_set_up_base(self) -> bool:
         """Set up the livestream base if the programme can pay its share."""

@@ -45,7 +45,8 @@ class HouseholdTable:
             vegetables, livestock).
         farm_revenue_avg: Smoothed weekly farm receipts (yuan/week) that budgets follow.
         online_seller: Sells farm products online itself.
-        trained: Has been trained by an anchor (village livestream school).
+        trained: Has been trained by an anchor (village livestream school) and can sell.
+        enrolled: Has enrolled in the training (successfully or not).
         appliance_age, vehicle_age: Years since the last major appliance / vehicle purchase.
     """
 
@@ -65,6 +66,7 @@ class HouseholdTable:
     farm_revenue_avg: np.ndarray
     online_seller: np.ndarray
     trained: np.ndarray
+    enrolled: np.ndarray
     appliance_age: np.ndarray
     vehicle_age: np.ndarray
 
@@ -132,9 +134,12 @@ def create_households(scenario: Scenario, county: CountyMap, rng: np.random.Gene
     buyer_share = max(pop.online_buyer_share, 1e-9)
     seller = rural & online & (rng.random(n) < min(1.0, ad.initial_seller_share / buyer_share))
     d = scenario.durables
-    # ages spread evenly over a lifetime: roughly the steady state of regular replacement
-    appliance_age = rng.uniform(0.0, d.appliance_lifetime_years, n)
-    vehicle_age = rng.uniform(0.0, d.vehicle_lifetime_years, n)
+    # ages drawn from the steady state of replacement under the due hazard, so purchases
+    # neither bunch nor fade at the start without a policy
+    from sim.durables import stationary_ages
+
+    appliance_age = stationary_ages(rng, n, d.appliance_lifetime_years, d.due_spread_years, d.wait_weeks_when_due)
+    vehicle_age = stationary_ages(rng, n, d.vehicle_lifetime_years, d.due_spread_years, d.wait_weeks_when_due)
     return HouseholdTable(
         node=node,
         township=county.township[node],
@@ -152,6 +157,7 @@ def create_households(scenario: Scenario, county: CountyMap, rng: np.random.Gene
         farm_revenue_avg=farm_income / 52.0,
         online_seller=seller,
         trained=np.zeros(n, dtype=bool),
+        enrolled=np.zeros(n, dtype=bool),
         appliance_age=appliance_age,
         vehicle_age=vehicle_age,
     )
