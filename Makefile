@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml
 	fi
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m experiments.viz_assets
 	@touch $(STAMP)
 
 venv: $(STAMP)

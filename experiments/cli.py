@@ -1,4 +1,4 @@
-"""The ``countysim`` command: run | validate | schema | indicators | experiment | report.
+"""The ``countysim`` command: run | validate | schema | indicators | experiment | report | viz.
 
 Input problems (a bad scenario, map file, override or path) are reported as one
 paragraph naming the file and field, with exit status 2 and no traceback; anything else
@@ -78,6 +78,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("folder", help="a run folder or an experiment folder")
     rep.add_argument("--out", default=None, help="HTML file to write (default FOLDER/report.html)")
+
+    viz = sub.add_parser(
+        "viz",
+        help="serve the live county page (Mesa SolaraViz) on localhost",
+        description="Serve a live page of one county: the map, sliders for the main levers, step/run/reset and "
+        "charts of the main indicators. Without a scenario it runs a small county at eight households per agent.",
+    )
+    viz.add_argument("scenario", nargs="?", default=None, help="base scenario YAML (default: a small quick county)")
+    viz.add_argument("--set", dest="overrides", action="append", default=[], metavar="K=V", help="override a field")
+    viz.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    viz.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    viz.add_argument("--open", action="store_true", help="open the page in a web browser")
     return p
 
 
@@ -171,6 +183,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_viz(args: argparse.Namespace) -> int:
+    from experiments.viz import serve
+
+    return serve(args.scenario, args.overrides, args.host, args.port, args.open)
+
+
 COMMANDS = {
     "run": _cmd_run,
     "validate": _cmd_validate,
@@ -178,6 +196,7 @@ COMMANDS = {
     "indicators": _cmd_indicators,
     "experiment": _cmd_experiment,
     "report": _cmd_report,
+    "viz": _cmd_viz,
 }
 
 

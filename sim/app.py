@@ -201,7 +201,7 @@ class CountyViz(CountyModel):
 def draw_map(model: CountyModel) -> Figure:
     """The county now: villages by store and express service, township centres, roads."""
     c = model.county
-    fig = Figure(figsize=(6.2, 5.6), dpi=90)
+    fig = Figure(figsize=(7.0, 4.6), dpi=85)
     ax = fig.add_subplot()
     segs = [[(c.x_km[u], c.y_km[u]), (c.x_km[v], c.y_km[v])] for u, v in c.graph.edges()]
     ax.add_collection(LineCollection(segs, colors="0.75", linewidths=0.6, zorder=1))
@@ -245,7 +245,7 @@ def draw_map(model: CountyModel) -> Figure:
     ax.set_xlabel("km east")
     ax.set_ylabel("km north")
     ax.set_title(f"{model.config.map.region.replace('_', ' ')} county, {_when(model)}", fontsize=10)
-    ax.legend(loc="upper left", fontsize=6.5, framealpha=0.85)
+    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=7, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -258,7 +258,7 @@ def _when(model: CountyModel) -> str:
 
 def draw_chart(model: CountyModel, series: tuple[tuple[str, str, str, str], ...], title: str) -> Figure:
     """Weekly indicators so far, with the 2025 lines where they apply."""
-    fig = Figure(figsize=(6.2, 3.6), dpi=90)
+    fig = Figure(figsize=(6.4, 3.8), dpi=85)
     ax = fig.add_subplot()
     rows = model.rows
     dates = [r["date"] for r in rows]
@@ -322,20 +322,24 @@ def FlowChart(model: CountyModel) -> None:  # noqa: N802
 
 @solara.component
 def Numbers(model: CountyModel) -> None:  # noqa: N802
-    """This week's values as text (also what the browser test reads)."""
+    """This week's values as a table (also what the browser test reads)."""
     from mesa.visualization.utils import update_counter
 
     update_counter.get()
     last = model.rows[-1] if model.rows else None
-    lines = [f"**{_when(model)}**, levers: " + ", ".join(f"{k}={v}" for k, v in model.levers.items() if v is not None)]
-    lines.append("")
-    lines.append("| indicator | now |")
-    lines.append("|---|---|")
-    for name, label, *_ in (*COVERAGE, *FLOWS):
-        value = f"{last[name]:.3f}" if last else "–"
-        lines.append(f"| {label} | <span class='countysim-{name}'>{value}</span> |")
+    levers = ", ".join(f"{k}={v}" for k, v in model.levers.items() if v is not None)
+    rows = "".join(
+        f"<tr><td>{label}</td><td class='countysim-{name}' style='text-align:right'>"
+        f"{f'{last[name]:.3f}' if last else '–'}</td></tr>"
+        for name, label, *_ in (*COVERAGE, *FLOWS)
+    )
+    body = (
+        f"<p><b class='countysim-when'>{_when(model)}</b></p><p class='countysim-levers'>levers: {levers}</p>"
+        f"<table><tr><th>indicator</th><th>now</th></tr>{rows}</table>"
+    )
     with solara.Card("This week", classes=["countysim-numbers"]):
-        solara.Markdown("\n".join(lines))
+        # plain HTML: solara.Markdown would fetch a diagram library the page does not need
+        solara.HTML(tag="div", unsafe_innerHTML=body)
 
 
 def model_params(base: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -345,7 +349,7 @@ def model_params(base: dict[str, Any] | None = None) -> dict[str, Any]:
         "store_upgrade_subsidy": {
             "type": "SliderFloat",
             "value": d["store_upgrade_subsidy"],
-            "label": "Store upgrade subsidy (share of cost)",
+            "label": "Store subsidy (share)",
             "min": 0.0,
             "max": 1.0,
             "step": 0.05,
@@ -353,7 +357,7 @@ def model_params(base: dict[str, Any] | None = None) -> dict[str, Any]:
         "village_delivery_fee": {
             "type": "SliderFloat",
             "value": d["village_delivery_fee"],
-            "label": "Village delivery fee (yuan/parcel)",
+            "label": "Village fee (yuan/parcel)",
             "min": 0.0,
             "max": 3.0,
             "step": 0.1,
@@ -362,7 +366,7 @@ def model_params(base: dict[str, Any] | None = None) -> dict[str, Any]:
         "training_capacity_per_month": {
             "type": "SliderInt",
             "value": d["training_capacity_per_month"],
-            "label": "E-commerce training (households/month)",
+            "label": "Training (hh/month)",
             "min": 0,
             "max": 500,
             "step": 10,
@@ -371,7 +375,7 @@ def model_params(base: dict[str, Any] | None = None) -> dict[str, Any]:
         "households_per_agent": {
             "type": "SliderInt",
             "value": d["households_per_agent"],
-            "label": "Households per agent (more is faster)",
+            "label": "Households/agent",
             "min": 1,
             "max": 50,
             "step": 1,
