@@ -13,6 +13,7 @@ import datetime as dt
 import importlib
 import importlib.util
 import io
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,9 @@ from typing import Any
 
 import matplotlib
 
-matplotlib.use("Agg")
+if "ipykernel" not in sys.modules:
+    # batch use (CLI, workers, servers) needs no display; in a notebook keep the inline backend
+    matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
