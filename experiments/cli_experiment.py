@@ -51,6 +51,10 @@ def experiment_command(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     try:
         with backend:
+            print(
+                f"{plan.spec.name}: {len(plan.runs)} runs on {backend.name} ({backend.workers} worker(s)) into {out}",
+                file=sys.stderr,
+            )
             table = execute(plan, out, backend, resume=args.resume, retry_failed=args.retry_failed, progress=progress)
     except KeyboardInterrupt:
         print(
