@@ -148,11 +148,12 @@ def _final_carriers(result: RunResult) -> list[dict[str, Any]]:
 
 def summary_table(result: RunResult) -> str:
     """A short plain-text table of the final-year values, for the terminal."""
-    lines = [f"{'indicator':32s} {'final year':>14s}  unit"]
+    width = max(len(n) for n in result.summary)
+    lines = [f"{'indicator':{width}s} {'final year':>14s}  unit"]
     for name, value in result.summary.items():
         ind = BY_NAME[name]
         text = f"{value:,.3f}" if abs(value) < 1000 else f"{value:,.0f}"
-        lines.append(f"{name:32s} {text:>14s}  {ind.summary_unit}")
+        lines.append(f"{name:{width}s} {text:>14s}  {ind.summary_unit}")
     return "\n".join(lines)
 
 
