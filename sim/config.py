@@ -1137,6 +1137,15 @@ class Policy(Section):
         ge=0.0,
         le=1.0,
     )
+    flag_threshold: float = P(
+        0.0,
+        "share",
+        "Leaked funds an audit must find, as a share of the funds paid out since the previous audit, for the county "
+        "to be flagged: a 'major problem' (重大问题, plan section 5(2)); smaller findings are clawed back without a "
+        "flag (assumption; 0: any finding flags).",
+        ge=0.0,
+        le=1.0,
+    )
     flag_months: int = P(
         12,
         "months",

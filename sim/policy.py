@@ -197,6 +197,7 @@ LEVERS: dict[str, tuple[str, str]] = {
     "policy.unspent_rolls_over": ("budget", "false: funds unspent at a year's end lapse (return to the treasury)"),
     "policy.leakage_share": ("budget", "each yuan paid to a project costs 1 / (1 - share) yuan of funds"),
     "policy.audit_intensity": ("audit", "no cost in the budget: audits recover leaked funds (claw-back)"),
+    "policy.flag_threshold": ("audit", "no cost of its own: how large a finding must be to flag the county"),
     "policy.flag_months": ("audit", "no cost of its own: how long an audit finding keeps the county flagged"),
     "policy.flag_funding_cut": ("audit", "central funds withheld in a year that starts while the county is flagged"),
     "policy.leading_county_bonus": ("budget", "extra central funds in a year that starts while the county leads"),

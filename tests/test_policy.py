@@ -313,3 +313,22 @@ def test_bad_policy_exits_2_without_traceback(tmp_path, yaml_text, needle):
         assert r.returncode == 2, r.stderr
         assert needle in r.stderr and "bad.yaml" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("threshold", "flagged"), [(0.06, False), (0.04, True)])
+def test_only_a_major_finding_flags_the_county(threshold, flagged):
+    # 5% of what is paid out leaks; a finding flags only when it reaches the threshold share
+    sc = tiny(
+        **{
+            "policy.leakage_share": 0.05,
+            "policy.audit_intensity": 0.0,
+            "policy.flag_threshold": threshold,
+            "policy.events": [{"date": "2024-02-01", "kind": "audit"}],
+        }
+    )
+    model = CountyModel(sc)
+    model.run(progress=False)
+    (audit,) = model.events["audits"]
+    assert audit["found"] == pytest.approx(0.05 * audit["paid_since_last_audit"]) and audit["found"] > 0
+    assert (audit["flagged_until"] is not None) == flagged
+    assert model.government.ledger()["clawed_back"] == pytest.approx(audit["found"])

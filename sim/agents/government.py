@@ -12,7 +12,8 @@ Leakage (plan section 4(2) asks for audits because funds go astray): a share
 ``s`` costs the pot ``s / (1 - share)``. Quarterly audits (and dated spot checks) find the
 leaked funds not yet recovered with probability ``policy.audit_intensity``; found funds
 are clawed back (returned to the province, so they leave the county's budget) and the
-county is flagged (通报) for ``policy.flag_months``.
+county is flagged (通报) for ``policy.flag_months`` when the finding is a major problem
+(at least ``policy.flag_threshold`` of what was paid out since the previous audit).
 
 Every yuan received is in exactly one place at any time::
 
@@ -85,6 +86,7 @@ class Government(mesa.Agent):
         self.received_local = 0.0
         self.rolled_over = 0.0
         self.flagged_until: dt.date | None = None
+        self.paid_since_audit = 0.0
 
     # --- windows and status ------------------------------------------------------------
 
@@ -261,6 +263,7 @@ class Government(mesa.Agent):
         return self.is_open(programme) and self.pots[programme] > 0
 
     def _book(self, programme: str, reached: float, cost: float) -> None:
+        self.paid_since_audit += cost
         self.spent[programme] += reached
         self.leaked[programme] += cost - reached
         self.leaked_total[programme] += cost - reached
@@ -268,7 +271,9 @@ class Government(mesa.Agent):
     # --- audits ----------------------------------------------------------------------------
 
     def audit(self, certain: bool = False) -> float:
-        """A quarterly audit (or, with ``certain``, a dated spot check).
+        """A quarterly audit (or, with ``certain``, a dated spot check): finds and claws back
+        every leaked yuan not yet recovered, and flags the county if the finding is at least
+        ``policy.flag_threshold`` of the funds paid out since the previous audit.
 
         One uniform number is drawn from the ``audits`` stream every time, whether or not
         the audit happens, so the draws line up across lever settings.
@@ -280,18 +285,22 @@ class Government(mesa.Agent):
         draw = m.streams["audits"].random()
         if not certain and draw >= m.config.policy.audit_intensity:
             return 0.0
+        pol = m.config.policy
         found = sum(self.leaked.values())
-        if found > 0:
-            for prog in PROGRAMMES:
-                self.clawed_back[prog] += self.leaked[prog]
-                self.leaked[prog] = 0.0
-            self.flagged_until = add_months(m.today, m.config.policy.flag_months)
+        major = found > 0 and found >= pol.flag_threshold * self.paid_since_audit - TOLERANCE
+        for prog in PROGRAMMES:
+            self.clawed_back[prog] += self.leaked[prog]
+            self.leaked[prog] = 0.0
+        if major:
+            self.flagged_until = add_months(m.today, pol.flag_months)
         m.record_event(
             "audits",
             certain=certain,
             found=found,
-            flagged_until=self.flagged_until.isoformat() if found > 0 and self.flagged_until else None,
+            paid_since_last_audit=self.paid_since_audit,
+            flagged_until=self.flagged_until.isoformat() if major and self.flagged_until else None,
         )
+        self.paid_since_audit = 0.0
         return found
 
     # --- totals ----------------------------------------------------------------------------
