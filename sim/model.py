@@ -208,7 +208,7 @@ class CountyModel(mesa.Model):
 
     def _retrying(self, build):
         def attempt() -> None:
-            k = int(self.time + 0.5)  # the week this attempt precedes
+            k = int(self.time)  # events run at k + 0.5, just before week k
             if not build() and k + 4 < self.n_weeks:
                 schedule_on(self, self.dates[k + 4], attempt)
 

@@ -332,3 +332,15 @@ def test_only_a_major_finding_flags_the_county(threshold, flagged):
     assert audit["found"] == pytest.approx(0.05 * audit["paid_since_last_audit"]) and audit["found"] > 0
     assert (audit["flagged_until"] is not None) == flagged
     assert model.government.ledger()["clawed_back"] == pytest.approx(audit["found"])
+
+
+def test_a_facility_the_programme_cannot_pay_for_is_retried_every_four_weeks():
+    # no yearly funds; a grant to the logistics centre's pot arrives on 2023-10-14. The
+    # first attempt comes before the week of 2023-08-05, then every four weeks: 09-02,
+    # 09-30, 10-28, when the grant is there
+    grant = [{"date": "2023-10-10", "kind": "grant", "amount": 2_000_000.0, "programme": "logistics_center"}]
+    sc = tiny(**{"policy.annual_budget": 0.0, "policy.logistics_center_date": "2023-08-01", "policy.events": grant})
+    model = CountyModel(sc)
+    model.run(progress=False)
+    assert [e["date"] for e in model.events["facilities"]] == ["2023-10-28"]
+    assert model.government.spent["logistics_center"] == pytest.approx(0.5 * (3_000_000 + 800_000))
