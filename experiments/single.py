@@ -12,7 +12,7 @@ from typing import Any
 
 from experiments import atomic, provenance
 from sim.config import Scenario, scenario_from_dict
-from sim.evaluation import TIER_LABELS, TIER_ZH, cost_effectiveness, criteria_for, targets_2025
+from sim.evaluation import TIER_LABELS, cost_effectiveness, criteria_for, targets_2025
 from sim.indicators import BY_NAME
 from sim.model import CountyModel, RunResult
 
@@ -188,4 +188,4 @@ def evaluation_table(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["TIER_ZH", "evaluation_table", "no_plan", "run_to_folder", "scoreboard", "summary_table"]
+__all__ = ["evaluation_table", "no_plan", "run_to_folder", "scoreboard", "summary_table"]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -206,7 +207,11 @@ class CountyModel(mesa.Model):
             if when is not None:
                 schedule_on(self, when, self._retrying(build))  # schedule_on keeps it alive
 
-    def _retrying(self, build):
+    def _retrying(self, build: Callable[[], bool]) -> Callable[[], None]:
+        """Wrap a facility build so that it tries again four weeks later until it succeeds:
+        roughly monthly, like the firms' decisions; pots fill only when funds or grants
+        arrive, so trying every week would change little."""
+
         def attempt() -> None:
             k = int(self.time)  # events run at k + 0.5, just before week k
             if not build() and k + 4 < self.n_weeks:
