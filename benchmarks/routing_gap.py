@@ -45,10 +45,18 @@ def main(argv: list[str] | None = None) -> int:
         oh, os_ = h.cost + total - h.prize, s.cost + total - s.prize
         gaps.append((oh - os_) / os_)
     g = np.array(gaps)
-    res = {"instances": args.instances, "gap_mean": float(g.mean()), "gap_median": float(np.median(g)),
-           "gap_max": float(g.max()), "heuristic_ms": 1000 * th / args.instances, "solver_ms": 1000 * ts / args.instances}
-    print(f"gap mean {g.mean():.2%}, median {np.median(g):.2%}, max {g.max():.2%}; "
-          f"heuristic {res['heuristic_ms']:.1f} ms, solver {res['solver_ms']:.1f} ms per instance")
+    res = {
+        "instances": args.instances,
+        "gap_mean": float(g.mean()),
+        "gap_median": float(np.median(g)),
+        "gap_max": float(g.max()),
+        "heuristic_ms": 1000 * th / args.instances,
+        "solver_ms": 1000 * ts / args.instances,
+    }
+    print(
+        f"gap mean {g.mean():.2%}, median {np.median(g):.2%}, max {g.max():.2%}; "
+        f"heuristic {res['heuristic_ms']:.1f} ms, solver {res['solver_ms']:.1f} ms per instance"
+    )
     atomic.write_json(args.out, {"machine": provenance.machine(), "git_commit": provenance.git_commit(), **res})
     return 0
 

@@ -39,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default=None, help="output folder (default results/runs/<scenario name>-seed<seed>)")
     run.add_argument("--no-figures", action="store_true", help="skip figures")
     run.add_argument("--progress", choices=("auto", "on", "off"), default=None, help="progress bar")
+    run.add_argument(
+        "--counterfactual",
+        action="store_true",
+        help="also run the scenario with the policy off on the same seed; cost-effectiveness is measured against it",
+    )
 
     val = sub.add_parser("validate", help="check a scenario file (and its map) without running it")
     val.add_argument("scenario")
@@ -94,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from experiments.single import run_to_folder, summary_table
+    from experiments.single import evaluation_table, run_to_folder, summary_table
     from sim.config import load_scenario
 
     scenario = load_scenario(args.scenario, args.overrides)
@@ -107,10 +112,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     _check_writable(out)
     progress = None if args.progress is None else {"on": True, "off": False, "auto": None}[args.progress]
     result, folder = run_to_folder(
-        scenario, out, seed=seed, progress=progress, figures=False if args.no_figures else None
+        scenario,
+        out,
+        seed=seed,
+        progress=progress,
+        figures=False if args.no_figures else None,
+        counterfactual=args.counterfactual,
     )
     print(f"{scenario.name}: {len(result.timeseries)} weeks, seed {seed}, {result.wall_seconds:.1f} s")
     print(summary_table(result))
+    print(evaluation_table(json.loads((folder / "summary.json").read_text(encoding="utf-8"))))
     print(f"outputs written to {folder}")
     return 0
 

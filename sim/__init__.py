@@ -7,6 +7,8 @@ Public API::
     result = sim.CountyModel(scenario, seed=1).run()
     result.timeseries  # one row per week, a column per indicator
     result.summary     # final-year values
+    result.evaluation  # tier reviews and leading-county status
+    result.budget      # where every yuan of the programmes went
 
 This package never imports ``experiments`` (sweeps, outputs, plots).
 """

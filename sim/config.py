@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim.errors import InputError
+from sim.policy import PhaseName, window_end, window_start
 
 Region = Literal["east_plain", "central_hill", "west_mountain", "northeast_plain"]
 Size = Literal["small", "median", "large"]
@@ -439,6 +440,30 @@ class Stores(Section):
     )
     entry_cost: float = P(15000.0, "yuan", "Cost of opening a traditional store (assumption).", ge=0.0, le=10_000_000)
     max_stores_per_village: int = P(3, "count", "Most stores a village can hold.", ge=1, le=50)
+    initial_digital_share: float = P(
+        0.05,
+        "share",
+        "Share of stores using digital stock and ordering tools at the start (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+    digital_cost: float = P(
+        8000.0,
+        "yuan",
+        "Cost of digital stock, ordering and sales-analysis tools for a village store (hardware, set-up, training) (assumption).",
+        ge=0.0,
+        le=1_000_000,
+    )
+    digital_restock_saving: float = P(
+        0.3,
+        "share",
+        "Share of restocking cost a store saves with digital stock and ordering tools (fewer stock-outs, fuller loads) (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+    digital_fee_week: float = P(
+        15.0, "yuan/week", "Running cost of the digital tools (software, data) (assumption).", ge=0.0, le=10_000
+    )
 
 
 class Retailers(Section):
@@ -482,6 +507,21 @@ class Retailers(Section):
     )
     decision_noise_sd: float = P(
         0.3, "log sd", "Spread of chains' estimate of a centre's profit (assumption).", ge=0.0, le=3.0
+    )
+    county_center_m2: float = P(
+        6000.0,
+        "m²",
+        "Floor area of the county town's largest commerce service centre (县城综合商贸服务中心) at the start; "
+        "tier criteria test it (assumption: between Shanxi's basic 5,000 and enhanced 8,000 m²).",
+        ge=0.0,
+        le=1_000_000,
+    )
+    county_center_cost_per_m2: float = P(
+        1500.0,
+        "yuan/m²",
+        "Cost of adding or upgrading a square metre of county commerce centre floor (renovation and fit-out) (assumption).",
+        ge=0.0,
+        le=100_000,
     )
 
 
@@ -631,6 +671,14 @@ class Carriers(Section):
         ge=0.01,
         le=1.0,
     )
+    station_pickup_rate_standard: float = P(
+        0.95,
+        "share/week",
+        "Share of waiting parcels collected each week at a standardised township station with pick-up lockers "
+        "(智能取件终端) and longer hours (assumption).",
+        ge=0.01,
+        le=1.0,
+    )
     loss_rate: float = P(
         0.0005, "share", "Share of parcels lost or damaged in the county network (assumption).", ge=0.0, le=0.5
     )
@@ -748,6 +796,21 @@ class Logistics(Section):
     cold_storage_build_cost: float = P(
         2_000_000.0, "yuan", "Cost of county cold storage (assumption).", ge=0.0, le=1e10
     )
+    township_station_share_at_start: float = P(
+        0.5,
+        "share",
+        "Share of townships with a standardised express and logistics station (乡镇快递物流站点, at least 10 m², "
+        "lockers) at the start; the most populous townships have them (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+    township_station_cost: float = P(
+        60_000.0,
+        "yuan",
+        "Cost of standardising a township station: space, shelving, pick-up lockers (assumption).",
+        ge=0.0,
+        le=1e8,
+    )
 
 
 class InstantRetail(Section):
@@ -798,30 +861,40 @@ class Codistribution(Section):
     )
 
 
-class BudgetWeights(Section):
-    store_upgrade: float = P(
-        0.3,
+def _weight(default: float, programme: str) -> Any:
+    return P(
+        default,
         "weight",
-        "Relative weight of village store upgrades in the budget (weights are normalised to shares).",
+        f"Weight of the {programme.replace('_', ' ')} programme in new funds (rules 'weights' and 'shares'; "
+        "assumption).",
         ge=0.0,
         le=1000.0,
     )
-    township_center: float = P(0.2, "weight", "Relative weight of township commerce centres.", ge=0.0, le=1000.0)
-    logistics_center: float = P(
-        0.3, "weight", "Relative weight of the county logistics centre and its sorting line.", ge=0.0, le=1000.0
-    )
-    codistribution: float = P(
-        0.1, "weight", "Relative weight of the co-distribution operating subsidy.", ge=0.0, le=1000.0
-    )
-    nev_van: float = P(0.05, "weight", "Relative weight of new-energy van subsidies.", ge=0.0, le=1000.0)
-    cold_storage: float = P(0.1, "weight", "Relative weight of cold storage.", ge=0.0, le=1000.0)
-    ecommerce_training: float = P(0.05, "weight", "Relative weight of e-commerce training.", ge=0.0, le=1000.0)
-    livestream_base: float = P(0.05, "weight", "Relative weight of the livestream base.", ge=0.0, le=1000.0)
-    brand_building: float = P(
-        0.04, "weight", "Relative weight of brand building and certification support.", ge=0.0, le=1000.0
-    )
-    durable_vouchers: float = P(0.1, "weight", "Relative weight of durable-goods vouchers.", ge=0.0, le=1000.0)
-    charging: float = P(0.05, "weight", "Relative weight of the charging build-out.", ge=0.0, le=1000.0)
+
+
+class BudgetWeights(Section):
+    """How new funds are earmarked between programmes.
+
+    Under ``policy.allocation: weights`` the values are relative weights, normalised to
+    shares (so a sweep may vary one weight alone); under ``shares`` they must already add
+    up to one. The defaults add up to one, so they read the same either way.
+    """
+
+    store_upgrade: float = _weight(0.14, "store_upgrade")
+    township_center: float = _weight(0.15, "township_center")
+    logistics_center: float = _weight(0.20, "logistics_center")
+    codistribution: float = _weight(0.05, "codistribution")
+    nev_van: float = _weight(0.03, "nev_van")
+    cold_storage: float = _weight(0.05, "cold_storage")
+    county_center: float = _weight(0.09, "county_center")
+    township_station: float = _weight(0.05, "township_station")
+    chain_supply: float = _weight(0.04, "chain_supply")
+    sme_digital: float = _weight(0.03, "sme_digital")
+    ecommerce_training: float = _weight(0.05, "ecommerce_training")
+    durable_vouchers: float = _weight(0.03, "durable_vouchers")
+    livestream_base: float = _weight(0.04, "livestream_base")
+    brand_building: float = _weight(0.02, "brand_building")
+    charging: float = _weight(0.03, "charging")
 
     @model_validator(mode="after")
     def _some_weight(self) -> BudgetWeights:
@@ -1007,18 +1080,11 @@ class Anchors(Section):
         "Whether the county e-commerce public service centre (县级电子商务公共服务中心) exists and trains households.",
     )
     training_capacity_per_month: int = P(
-        40,
+        20,
         "households/month",
-        "Households the village livestream school / service centre can train in a month.",
+        "Households the service centre trains a month from its own budget; the e-commerce training programme adds policy.training_capacity (assumption)",
         ge=0,
         le=100_000,
-    )
-    training_cost_per_trainee: float = P(
-        600.0,
-        "yuan/household",
-        "Cost of training one household, paid from the e-commerce training programme when it has funds (assumption).",
-        ge=0.0,
-        le=1e6,
     )
     training_success: float = P(
         0.6, "share", "Share of trainees who become able to sell online (assumption).", ge=0.0, le=1.0
@@ -1027,7 +1093,7 @@ class Anchors(Section):
         False, "switch", "Whether a livestream e-commerce base (直播电商基地) operates at the start."
     )
     livestream_base_cost: float = P(
-        1_000_000.0, "yuan", "Cost of setting up a livestream base (assumption).", ge=0.0, le=1e10
+        800_000.0, "yuan", "Cost of setting up a livestream base (assumption).", ge=0.0, le=1e10
     )
     reach_without_base: float = P(
         0.3,
@@ -1155,13 +1221,6 @@ class Durables(Section):
 
 
 class Ecommerce(Section):
-    training_capacity_extra: int = P(
-        0,
-        "households/month",
-        "Extra training capacity funded by the e-commerce training programme, on top of anchors.training_capacity_per_month.",
-        ge=0,
-        le=100_000,
-    )
     livestream_base_date: dt.date | None = P(
         dt.date(2024, 4, 1),
         "date",
@@ -1187,16 +1246,9 @@ class Ecommerce(Section):
 
 
 class DurablePolicy(Section):
-    voucher_rate: float = P(
-        0.1,
-        "share",
-        "Voucher or trade-in subsidy as a share of the price of an appliance or vehicle (以旧换新).",
-        ge=0.0,
-        le=1.0,
-    )
-    voucher_cap: float = P(2000.0, "yuan/purchase", "Most a single voucher pays.", ge=0.0, le=1e6)
-    voucher_start: dt.date = P(dt.date(2024, 6, 1), "date", "First day vouchers can be used.")
-    voucher_end: dt.date = P(dt.date(2024, 12, 31), "date", "Last day vouchers can be used.")
+    """The charging build-out (vouchers are the durable_vouchers programme: ``policy.voucher_rate``,
+    ``policy.voucher_cap`` and its window ``policy.windows.durable_vouchers``)."""
+
     charging_target_share: float = P(
         0.8,
         "share",
@@ -1215,19 +1267,204 @@ class DurablePolicy(Section):
         le=1e9,
     )
 
+
+WindowEdge = dt.date | PhaseName | None
+
+
+class Window(Section):
+    """When a programme pays: from ``start`` to ``end`` (both inclusive; a phase name means
+    the phase's first or last day; null means open)."""
+
+    start: WindowEdge = P(
+        None,
+        "date or phase",
+        "First day the programme pays (a date, or launch / rollout / evaluation for the phase's first day; "
+        "null: from the start of the run).",
+    )
+    end: WindowEdge = P(
+        None,
+        "date or phase",
+        "Last day the programme pays (a date, or a phase name for the phase's last day; null: to the end of the run).",
+    )
+
     @model_validator(mode="after")
-    def _window(self) -> DurablePolicy:
-        if self.voucher_end < self.voucher_start:
-            raise ValueError("policy.durables.voucher_end is before policy.durables.voucher_start")
+    def _ordered(self) -> Window:
+        start, end = window_start(self.start), window_end(self.end)
+        if start is not None and end is not None and end < start:
+            raise ValueError(f"the programme ends ({end}) before it starts ({start})")
+        return self
+
+
+class Windows(Section):
+    """Each programme's window; every programme pays throughout the run by default."""
+
+    store_upgrade: Window = Field(default_factory=Window)
+    township_center: Window = Field(default_factory=Window)
+    logistics_center: Window = Field(default_factory=Window)
+    codistribution: Window = Field(default_factory=Window)
+    nev_van: Window = Field(default_factory=Window)
+    cold_storage: Window = Field(default_factory=Window)
+    county_center: Window = Field(default_factory=Window)
+    township_station: Window = Field(default_factory=Window)
+    chain_supply: Window = Field(default_factory=Window)
+    sme_digital: Window = Field(default_factory=Window)
+    ecommerce_training: Window = Field(default_factory=Window)
+    durable_vouchers: Window = Field(
+        default_factory=lambda: Window(start=dt.date(2024, 6, 1), end=dt.date(2024, 12, 31)),
+        description="Vouchers run from June to December 2024 by default (the 2024 trade-in campaign, 以旧换新).",
+    )
+    livestream_base: Window = Field(default_factory=Window)
+    brand_building: Window = Field(default_factory=Window)
+    charging: Window = Field(default_factory=Window)
+
+
+ProgrammeName = Literal[
+    "store_upgrade",
+    "township_center",
+    "logistics_center",
+    "codistribution",
+    "nev_van",
+    "cold_storage",
+    "county_center",
+    "township_station",
+    "chain_supply",
+    "sme_digital",
+    "ecommerce_training",
+    "durable_vouchers",
+    "livestream_base",
+    "brand_building",
+    "charging",
+]
+
+
+class PolicyEvent(Section):
+    """A one-off policy event on a date (run by Mesa's event list)."""
+
+    date: dt.date = P(
+        dt.date(2025, 6, 1),
+        "date",
+        "When it happens (just before the first week starting on or after it); default mid-2025, in the plan's "
+        "evaluation phase.",
+    )
+    kind: Literal["grant", "audit"] = P(
+        "audit",
+        "choice",
+        "grant: extra funds arrive (e.g. a province rewards a county that does well, plan section 5(2)); "
+        "audit: a spot check (抽查) that certainly takes place, as in the evaluation phase.",
+    )
+    amount: float | None = P(
+        None, "yuan", "The grant's amount (grants only); it counts as central funds.", gt=0.0, le=1e10
+    )
+    programme: ProgrammeName | None = P(
+        None, "programme", "The pot a grant goes to (null: shared out by the allocation rule)."
+    )
+    note: str = P("", "text", "Free text saying what the event stands for.")
+
+    @model_validator(mode="after")
+    def _fields_fit_kind(self) -> PolicyEvent:
+        if self.kind == "grant" and self.amount is None:
+            raise ValueError("a grant needs an amount (yuan)")
+        if self.kind == "audit" and (self.amount is not None or self.programme is not None):
+            raise ValueError("an audit takes no amount or programme")
         return self
 
 
 class Policy(Section):
+    enabled: bool = P(
+        True,
+        "switch",
+        "false switches every programme off: no funds arrive, nothing is subsidised and the programme builds nothing "
+        "(the no-plan world; firms still act on their own).",
+    )
     store_upgrade_subsidy: float = P(
-        0.3, "share", "Share of a village store's upgrade cost paid by the programme.", ge=0.0, le=1.0
+        0.3,
+        "share",
+        "Share of a village store's upgrade cost paid by the store_upgrade programme.",
+        ge=0.0,
+        le=1.0,
     )
     township_center_subsidy: float = P(
-        0.3, "share", "Share of a township commerce centre's cost paid by the programme.", ge=0.0, le=1.0
+        0.3,
+        "share",
+        "Share of a township commerce centre's cost paid by the township_center programme.",
+        ge=0.0,
+        le=1.0,
+    )
+    county_center_date: dt.date | None = P(
+        dt.date(2024, 3, 1),
+        "date",
+        "When the county_center programme upgrades the county commerce service centre to "
+        "policy.county_center_target_m2, if it is smaller (null: no upgrade).",
+    )
+    county_center_target_m2: float = P(
+        8000.0,
+        "m²",
+        "Floor area of the county commerce service centre after the upgrade (default: Shanxi's enhanced-tier "
+        "threshold, 8,000 m²).",
+        ge=0.0,
+        le=1_000_000,
+    )
+    county_center_subsidy: float = P(
+        0.3,
+        "share",
+        "Share of the county commerce centre upgrade's cost paid by the programme (the operator pays the rest).",
+        ge=0.0,
+        le=1.0,
+    )
+    township_station_subsidy: float = P(
+        0.5,
+        "share",
+        "Share of a township station's standardisation cost paid by the township_station programme; each month "
+        "the programme funds the stations it can pay for (the post and express firms pay the rest).",
+        ge=0.0,
+        le=1.0,
+    )
+    chain_supply_subsidy: float = P(
+        0.0,
+        "share",
+        "Share of a chain-supplied village store's weekly chain fee paid by the chain_supply programme.",
+        ge=0.0,
+        le=1.0,
+    )
+    sme_digital_subsidy: float = P(
+        0.0,
+        "share",
+        "Share of a village store's digital tools cost (stores.digital_cost) paid by the sme_digital programme.",
+        ge=0.0,
+        le=1.0,
+    )
+    training_capacity: float = P(
+        50.0,
+        "households/month",
+        "E-commerce training places a month (村播学院); spent by the e-commerce anchors (assumption).",
+        ge=0.0,
+        le=100_000,
+    )
+    training_cost_per_trainee: float = P(
+        800.0,
+        "yuan/household",
+        "Programme cost of training one household in online selling (assumption).",
+        ge=0.0,
+        le=100_000,
+    )
+    voucher_rate: float = P(
+        0.15,
+        "share",
+        "Share of a durable good's price (new-energy vehicle, green appliance) paid by a voucher (assumption, "
+        "the size of common trade-in subsidies).",
+        ge=0.0,
+        le=1.0,
+    )
+    voucher_cap: float = P(
+        2000.0, "yuan/purchase", "Largest voucher for one durable purchase (assumption).", ge=0.0, le=1e6
+    )
+    voucher_envelope: float = P(
+        300_000.0,
+        "yuan/year",
+        "Vouchers the county plans to pay in a year: the voucher programme's demand under the by_demand rule "
+        "(assumption).",
+        ge=0.0,
+        le=1e10,
     )
     annual_budget: float = P(
         5_000_000.0,
@@ -1237,8 +1474,90 @@ class Policy(Section):
         le=1e10,
     )
     local_cofunding_rate: float = P(0.3, "share", "Local match, as a share of central funds.", ge=0.0, le=5.0)
+    allocation: Literal["weights", "shares", "by_demand", "remote_first"] = P(
+        "weights",
+        "choice",
+        "How each year's funds are split between programme pots: weights (policy.budget_weights normalised), "
+        "shares (policy.budget_weights as given, adding up to 1), by_demand (in proportion to each programme's "
+        "fundable demand at the time, the county's survey of gaps), remote_first (as by_demand, and "
+        "policy.remote_fund_share of place-based pots is held for remote places).",
+    )
     budget_weights: BudgetWeights = Field(default_factory=BudgetWeights)
-    unspent_rolls_over: bool = P(True, "switch", "Whether unspent funds carry into the next year.")
+    remote_place_share: float = P(
+        0.3,
+        "share",
+        "Share of villages (and of townships) counted as remote: the farthest by travel time to the county town "
+        "(assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+    remote_fund_share: float = P(
+        0.5,
+        "share",
+        "Under remote_first: share of each new allocation to a place-based programme that only remote places may "
+        "draw (the rest is open to all) (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+    unspent_rolls_over: bool = P(
+        True, "switch", "Whether unspent funds carry into the next year (else they lapse at the year's end)."
+    )
+    leakage_share: float = P(
+        0.0,
+        "share",
+        "Share of funds paid out that does not reach its purpose (inflated or fictitious claims); each yuan that "
+        "reaches a project then costs 1 / (1 - share) yuan (assumption; 0: none).",
+        ge=0.0,
+        le=0.9,
+    )
+    audit_intensity: float = P(
+        0.25,
+        "share/quarter",
+        "Chance that an audit examines the county in a quarter (plan section 4(2): third-party audits; quarterly "
+        "fund-use lists, section 5(4)); an audit finds all leaked funds not yet recovered, claws them back and "
+        "flags the county (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+    flag_threshold: float = P(
+        0.0,
+        "share",
+        "Leaked funds an audit must find, as a share of the funds paid out since the previous audit, for the county "
+        "to be flagged: a 'major problem' (重大问题, plan section 5(2)); smaller findings are clawed back without a "
+        "flag (assumption; 0: any finding flags).",
+        ge=0.0,
+        le=1.0,
+    )
+    flag_months: int = P(
+        12,
+        "months",
+        "How long an audit finding keeps the county flagged (通报): a flagged county is not recommended as a "
+        "leading county and loses that status at the next review (assumption).",
+        ge=0,
+        le=120,
+    )
+    flag_funding_cut: float = P(
+        0.0,
+        "share",
+        "Share of a year's central funds withheld when the year starts while the county is flagged (plan section "
+        "5(2): 收回资金; assumption, 0: none).",
+        ge=0.0,
+        le=1.0,
+    )
+    leading_county_bonus: float = P(
+        0.0,
+        "share",
+        "Extra central funds, as a share of annual_budget, in a year that starts while the county is a leading "
+        "county (plan section 5(2): 加大支持力度; assumption, 0: none).",
+        ge=0.0,
+        le=5.0,
+    )
+    windows: Windows = Field(default_factory=Windows)
+    events: list[PolicyEvent] = Field(
+        default_factory=list,
+        description="One-off grants and audits on dates.",
+        json_schema_extra={"unit": "list", "default": []},
+    )
     codistribution: Codistribution = Field(default_factory=Codistribution)
     logistics_center_date: dt.date | None = P(
         dt.date(2024, 3, 1),
@@ -1272,6 +1591,25 @@ class Policy(Section):
         "Fee a carrier pays a village store acting as parcel service point per parcel it takes (assumption).",
         ge=0.0,
         le=20.0,
+    )
+
+    @model_validator(mode="after")
+    def _shares_add_up(self) -> Policy:
+        if self.allocation == "shares":
+            total = sum(self.budget_weights.model_dump().values())
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(
+                    f"policy.budget_weights must add up to 1 when policy.allocation is 'shares' (they add up to "
+                    f"{total:.6g}); use allocation: weights to have them normalised"
+                )
+        return self
+
+
+class Evaluation(Section):
+    criteria: Path | None = P(
+        None,
+        "path",
+        "Tier criteria file (YAML), relative to the scenario file; null: configs/criteria/national.yaml.",
     )
 
 
@@ -1314,6 +1652,7 @@ class Scenario(Section):
     adoption: Adoption = Field(default_factory=Adoption)
     durables: Durables = Field(default_factory=Durables)
     policy: Policy = Field(default_factory=Policy)
+    evaluation: Evaluation = Field(default_factory=Evaluation)
     outputs: Outputs = Field(default_factory=Outputs)
 
     #: Directory of the scenario file, for resolving relative map paths (not part of the schema).
@@ -1332,6 +1671,16 @@ class Scenario(Section):
                     f"policy.codistribution.members names {', '.join(bad)}, which is not a carrier "
                     f"(carriers.fleet has: {', '.join(sorted(names))})"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _events_in_timeline(self) -> Scenario:
+        # an event after the timeline's end simply does not happen (like a facility date);
+        # one before its start could never happen and is most likely a typo
+        start = self.timeline.start
+        for k, ev in enumerate(self.policy.events):
+            if ev.date < start:
+                raise ValueError(f"policy.events[{k}].date {ev.date} is before the timeline starts ({start})")
         return self
 
     def resolve_path(self, p: Path) -> Path:
@@ -1486,6 +1835,9 @@ def scenario_from_dict(data: dict[str, Any], source: str = "scenario", base_dir:
         raise _error_message(err, source) from None
     sc._base_dir = base_dir
     sc._source = source
+    from sim.evaluation import criteria_for  # the criteria file is part of the input: check it now
+
+    criteria_for(sc)
     return sc
 
 

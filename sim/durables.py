@@ -57,18 +57,17 @@ class DurablePurchases:
 
     def voucher_rate(self) -> float:
         """The voucher rate in force this week (0 outside the window or when funds are gone)."""
-        p = self.m.config.policy.durables
-        today = self.m.today
-        if not (p.voucher_start <= today <= p.voucher_end):
+        gov = self.m.government
+        if not gov.is_open("durable_vouchers") or not gov.can_pay("durable_vouchers"):
             return 0.0
-        return p.voucher_rate if self.m.government.pots["durable_vouchers"] > 0 else 0.0
+        return self.m.config.policy.voucher_rate
 
     def buy_week(self, rng: np.random.Generator) -> dict[str, float]:
         """This week's purchases; returns counts (real households) and money flows."""
         m = self.m
         hh = m.households
         d = m.config.durables
-        pol = m.config.policy.durables
+        pol = m.config.policy
         rows = np.flatnonzero(hh.rural)
         u_app, u_veh, u_nev = rng.random(len(hh)), rng.random(len(hh)), rng.random(len(hh))
         hh.appliance_age[rows] += 1.0 / 52.0
@@ -113,7 +112,7 @@ class DurablePurchases:
     def build_charging(self) -> bool:
         """The charging build-out: equip townships up to the target share as funds allow."""
         m = self.m
-        p = m.config.policy.durables
+        p = m.config.policy.durables  # the charging build-out
         towns = m.county.townships
         target = round(p.charging_target_share * len(towns))
         missing = [int(t) for t in towns if not self.charging[t]]

@@ -1,11 +1,14 @@
 """Every reported indicator, defined once: name, Chinese term, unit, meaning, how to
 summarise it over the final year, and how to read it off the model.
 
-The weekly collector, the run summary, the figures and (later) the targets and the
-experiment metrics all take indicators from :data:`INDICATORS`, so a name means the same
-thing everywhere. Household indicators are over rural households (those living in
-administrative villages), the plan's target population, weighted by the real households
-each agent stands for.
+The weekly collector, the run summary, the figures, the tier criteria, the 2025 targets
+and the experiment metrics all take indicators from :data:`INDICATORS`, so a name means
+the same thing everywhere. The indicators come in two groups collected one after the
+other each week: :data:`BASE_INDICATORS` read the county's state, and
+:data:`EVALUATION_INDICATORS` (tier, leading county, each criterion's level) read the
+tier review of :mod:`sim.evaluation`, which rates the base values. Household indicators
+are over rural households (those living in administrative villages), the plan's target
+population, weighted by the real households each agent stands for.
 """
 
 from __future__ import annotations
@@ -16,30 +19,10 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from sim.agents.government import PROGRAMMES
+from sim.policy import PROGRAMME_ZH, phase_index
 
 if TYPE_CHECKING:
     from sim.model import CountyModel
-
-PROGRAMME_ZH = dict(
-    zip(
-        PROGRAMMES,
-        (
-            "村店改造",
-            "乡镇商贸中心",
-            "县级物流配送中心",
-            "共同配送",
-            "新能源配送车",
-            "冷链设施",
-            "电商培训",
-            "直播电商基地",
-            "品牌培育",
-            "消费券",
-            "充电设施",
-        ),
-        strict=True,
-    )
-)
 
 
 @dataclass(frozen=True)
@@ -112,6 +95,16 @@ def _center_coverage(model: CountyModel) -> float:
     return float(np.mean([model.center_at(int(n)) is not None for n in t])) if len(t) else 0.0
 
 
+def _villages_with_newtype(model: CountyModel) -> float:
+    v = model.county.villages
+    if not len(v):
+        return 0.0
+    has = np.zeros(model.county.n, dtype=bool)
+    for s in model.open_stores():
+        has[s.node] |= s.kind == "newtype"
+    return float(has[v].mean())
+
+
 def _online_share(model: CountyModel) -> float:
     spend = model.week["channel_spend_rural"]
     total = spend.sum()
@@ -127,7 +120,7 @@ def _channel_share(i: int) -> Callable[[CountyModel], float]:
     return f
 
 
-INDICATORS: tuple[Indicator, ...] = (
+BASE_INDICATORS: tuple[Indicator, ...] = (
     Indicator(
         "store_village_coverage",
         "村级商业网点覆盖率",
@@ -459,6 +452,55 @@ INDICATORS: tuple[Indicator, ...] = (
         lambda m: float(m.week["upgrades"]),
     ),
     Indicator(
+        "newtype_village_coverage",
+        "新型便民商店村覆盖率",
+        "share of villages",
+        "Share of administrative villages with at least one open new-type store.",
+        "last",
+        _villages_with_newtype,
+    ),
+    Indicator(
+        "digital_store_share",
+        "数字化门店占比",
+        "share of stores",
+        "Share of open village stores using digital stock and ordering tools.",
+        "last",
+        lambda m: _mean([s.digital for s in m.open_stores()]),
+    ),
+    Indicator(
+        "chain_retailers",
+        "连锁商贸企业数",
+        "count",
+        "Chain retailers (county leading distribution firms with a chain supermarket) in the county.",
+        "last",
+        lambda m: float(len(m.retailers)),
+    ),
+    Indicator(
+        "county_center_floor_area",
+        "县城综合商贸服务中心面积",
+        "m²",
+        "Floor area of the county town's largest commerce service centre.",
+        "last",
+        lambda m: float(m.county_center_m2),
+    ),
+    Indicator(
+        "township_station_coverage",
+        "乡镇快递物流站点覆盖率",
+        "share of townships",
+        "Share of townships with a standardised express and logistics station (pick-up lockers).",
+        "last",
+        lambda m: float(m.logistics.station[m.county.townships].mean()) if len(m.county.townships) else 0.0,
+    ),
+    Indicator(
+        "plan_phase",
+        "行动阶段",
+        "0-4",
+        "Phase of the plan this week: 0 before it, 1 launch (2023-07..12), 2 roll-out (2024), "
+        "3 evaluation (2025-01..10), 4 after.",
+        "last",
+        lambda m: float(phase_index(m.today)),
+    ),
+    Indicator(
         "subsidy_spent",
         "补贴支出",
         "yuan (cumulative)",
@@ -470,9 +512,49 @@ INDICATORS: tuple[Indicator, ...] = (
         "funds_available",
         "可用资金",
         "yuan",
-        "Programme funds not yet spent.",
+        "Programme funds not yet spent, leaked or lapsed (what the pots hold, rolled-over funds included).",
         "last",
         lambda m: m.government.funds_available,
+    ),
+    Indicator(
+        "funds_received",
+        "到位资金",
+        "yuan (cumulative)",
+        "Central funds and local co-funding received since the start (grants included).",
+        "last",
+        lambda m: m.government.received,
+    ),
+    Indicator(
+        "funds_leaked",
+        "资金流失",
+        "yuan (cumulative)",
+        "Funds paid out that did not reach their purpose and have not been clawed back.",
+        "last",
+        lambda m: sum(m.government.leaked.values()),
+    ),
+    Indicator(
+        "funds_clawed_back",
+        "收回资金",
+        "yuan (cumulative)",
+        "Leaked funds found by audits and recovered (returned to the province).",
+        "last",
+        lambda m: sum(m.government.clawed_back.values()),
+    ),
+    Indicator(
+        "funds_lapsed",
+        "结余收回",
+        "yuan (cumulative)",
+        "Funds unspent at a year's end that lapsed (only when unspent funds do not roll over).",
+        "last",
+        lambda m: sum(m.government.lapsed.values()),
+    ),
+    Indicator(
+        "county_flagged",
+        "审计通报",
+        "0/1",
+        "Whether an audit finding flags the county this week.",
+        "last",
+        lambda m: float(m.government.flagged),
     ),
 )
 
@@ -482,24 +564,83 @@ def _spent(programme: str) -> Callable[[CountyModel], float]:
 
 
 #: Subsidy paid by each programme, one indicator per programme of the government.
-INDICATORS += tuple(
+BASE_INDICATORS += tuple(
     Indicator(
         f"subsidy_spent_{p}",
         f"{zh}补贴支出",
         "yuan (cumulative)",
-        f"Subsidy paid by the {p.replace('_', ' ')} programme since the start.",
+        f"Subsidy paid by the {p.replace('_', ' ')} programme since the start (what reached its purpose).",
         "last",
         _spent(p),
     )
     for p, zh in PROGRAMME_ZH.items()
 )
 
+#: Indicators that tier criteria commonly test; each gets a weekly ``criterion_<name>``
+#: indicator. A criteria file may also test other base indicators: they are rated and
+#: reported at each review but have no weekly column.
+CRITERION_INDICATORS: tuple[str, ...] = (
+    "county_center_floor_area",
+    "chain_retailers",
+    "township_center_coverage",
+    "store_village_coverage",
+    "newtype_village_coverage",
+    "logistics_center",
+    "township_station_coverage",
+    "express_village_coverage",
+    "codistribution_parcel_share",
+    "cold_storage",
+    "digital_store_share",
+)
+
+_BASE_BY_NAME = {i.name: i for i in BASE_INDICATORS}
+
+
+def _criterion(name: str) -> Callable[[CountyModel], float]:
+    return lambda m: float(m.evaluator.levels_now.get(name, 3))
+
+
+#: Indicators read off the tier review; collected after the base indicators each week.
+EVALUATION_INDICATORS: tuple[Indicator, ...] = (
+    Indicator(
+        "county_tier",
+        "县域商业建设等级",
+        "tier 0-3",
+        "Official tier from the last review (the first week's survey before the first November review): "
+        "0 none, 1 basic 基本型, 2 enhanced 增强型, 3 advanced 提升型.",
+        "last",
+        lambda m: float(m.evaluator.tier or 0),
+    ),
+    Indicator(
+        "leading_county",
+        "领跑县",
+        "0/1",
+        "Whether the county is a leading county (recommended at a November review, removed when it slides).",
+        "last",
+        lambda m: float(m.evaluator.leading),
+    ),
+    *(
+        Indicator(
+            f"criterion_{name}_level",
+            f"{_BASE_BY_NAME[name].zh}达标等级",
+            "tier 0-3",
+            f"Highest tier whose thresholds on {name} the county meets this week (pass at tier k when the value is at "
+            "least k; 3 when the criteria set no threshold on it).",
+            "last",
+            _criterion(name),
+        )
+        for name in CRITERION_INDICATORS
+    ),
+)
+
+INDICATORS: tuple[Indicator, ...] = BASE_INDICATORS + EVALUATION_INDICATORS
+BASE_NAMES: frozenset[str] = frozenset(_BASE_BY_NAME)
 BY_NAME: dict[str, Indicator] = {i.name: i for i in INDICATORS}
 
 
-def collect(model: CountyModel) -> dict[str, float]:
-    """All indicators' values after the current step."""
-    return {i.name: i.compute(model) for i in INDICATORS}
+def collect(model: CountyModel, indicators: tuple[Indicator, ...] = INDICATORS) -> dict[str, float]:
+    """The indicators' values after the current step (all of them by default)."""
+    return {i.name: i.compute(model) for i in indicators}
 
 
 def summarise(series: dict[str, np.ndarray], weeks_in_final_year: int = 52) -> dict[str, float]:

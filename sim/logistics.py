@@ -49,6 +49,12 @@ class Logistics:
         self.center = cfg.logistics.center_at_start
         self.sorting = self.center and cfg.policy.automatic_sorting
         self.cold_storage = cfg.logistics.cold_storage_at_start
+        # standardised township stations: the most populous townships have them at the start
+        towns = county.townships
+        k = round(cfg.logistics.township_station_share_at_start * len(towns))
+        order = np.lexsort((towns, -county.population[towns]))
+        self.station = np.zeros(county.n, dtype=bool)
+        self.station[towns[order[:k]]] = True
         n = county.n
         self.hh_node = np.bincount(hh.node, weights=hh.weight, minlength=n)
         self.rural_hh_node = np.bincount(hh.node, weights=hh.weight * hh.rural, minlength=n)
@@ -66,12 +72,24 @@ class Logistics:
         )
         self.week: dict[str, Any] = {}
         self.has_store = np.zeros(n, dtype=bool)
+        self._set_pickup()
         self._planner = PLANNERS[cfg.carriers.routing]
         self._cache: dict[tuple, Plan] = {}
         self._matrices: dict[float, np.ndarray] = {}
         self._last_settled: int | None = None
 
+    def _set_pickup(self) -> None:
+        """Weekly pick-up rate of parcels waiting for each settlement at its township's station."""
+        c = self.cfg
+        county = self.m.county
+        standard = self.station[county.township]
+        self.pickup = np.where(standard, c.station_pickup_rate_standard, c.station_pickup_rate)
+
     # --- volumes and prizes ----------------------------------------------------------
+
+    def expected_parcels_week(self) -> float:
+        """Parcels (down and up) a week at the planning budget, with village pick-up everywhere."""
+        return float(self._down(self.m.expected_online_spend()).sum() + self._up_base().sum())
 
     def _other_up(self) -> np.ndarray:
         """Upward parcels other than farm products (returns, handicrafts) with pick-up (per week)."""
@@ -314,6 +332,46 @@ class Logistics:
         self.m.record_event("facilities", facility="cold_storage", subsidy=subsidy)
         return True
 
+    def fund_stations(self) -> list[int]:
+        """The township_station programme standardises the stations it can pay for this month.
+
+        Townships without a standard station are taken in order of priority: under
+        ``remote_first`` the farthest from the county town first, otherwise the largest
+        parcel demand first (the stations that serve most parcels). A township the pot
+        cannot pay for is skipped, so a cheaper later payment from the remote reserve can
+        still go ahead.
+
+        Returns:
+            The townships whose stations were standardised.
+        """
+        m = self.m
+        gov = m.government
+        if not gov.is_open("township_station"):
+            return []
+        county = m.county
+        towns = [int(t) for t in county.townships if not self.station[int(t)]]
+        if not towns:
+            return []
+        pol = m.config.policy
+        if pol.allocation == "remote_first":
+            key = {t: -float(county.travel_min[county.county_town, t]) for t in towns}
+        else:
+            demand = self._down(m.expected_online_spend()) + self._up_base()
+            per_town = np.bincount(county.township, weights=demand, minlength=county.n)
+            key = {t: -float(per_town[t]) for t in towns}
+        subsidy = pol.township_station_subsidy * self.lcfg.township_station_cost
+        if subsidy <= 0:
+            return []  # the programme funds stations only by paying part of them
+        built = []
+        for t in sorted(towns, key=lambda t: (key[t], t)):
+            if gov.pay("township_station", subsidy, place=t):
+                self.station[t] = True
+                built.append(t)
+                m.record_event("stations", township=county.ids[t], subsidy=subsidy)
+        if built:
+            self._set_pickup()
+        return built
+
     # --- the week's flows --------------------------------------------------------------
 
     def ship_week(self, online_spend: np.ndarray, farm_parcels: np.ndarray) -> dict[str, float]:
@@ -337,7 +395,7 @@ class Logistics:
         direct = down * self.door_share * keep
         to_station = down * (1.0 - self.door_share) * keep
         self.waiting += to_station
-        picked = self.waiting * c.station_pickup_rate
+        picked = self.waiting * self.pickup
         self.waiting -= picked
         lost_down = down * c.loss_rate
         t = self.totals
@@ -409,12 +467,12 @@ class Logistics:
         loss_rate = lc.loss_with_cold_chain if self.cold_storage else lc.loss_without_cold_chain
         perishable_value = up.sum() * lc.perishable_share_up * lc.perishable_value_per_parcel
         transit = c.transit_days
-        station_days = transit + 7.0 * (1.0 - c.station_pickup_rate) / c.station_pickup_rate
+        station_days = transit + 7.0 * (1.0 - self.pickup) / self.pickup
         village_down = down[self.m.county.villages]
         village_door = self.door_share[self.m.county.villages]
         all_down = down.sum()
         days = (
-            transit * (down * self.door_share).sum() + station_days * (down * (1 - self.door_share)).sum()
+            transit * (down * self.door_share).sum() + (station_days * down * (1 - self.door_share)).sum()
         ) / all_down
         self.week = {
             "down": all_down,

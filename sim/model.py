@@ -5,21 +5,26 @@ stream spawned from the seed (``numpy.random.SeedSequence``), so changing a poli
 does not shift the draws of unrelated parts (common random numbers), and the same inputs
 give the same numbers in any process.
 
-Step order (one week): the government receives the year's funds → households choose
-channels and spend → stores, centres and chain outlets book sales → farm households sell
-their harvest (traders, markets, anchors, online) → households buy durables → parcels move
-(down from online buying, up from farm sales) and service points are paid → stores out of
-cash close → on the last week of a month: training and adoption, budgets follow farm
-income, stores decide (join a chain, upgrade, exit after sustained losses), would-be
-owners enter, chains open township centres → every ``carriers.replan_every_weeks``:
-carriers re-plan their routes (and co-distribution is settled on its dates) → indicators
-collected. Facilities (logistics centre, cold storage, livestream base, charging) are
-built by Mesa events between weeks, on their policy dates, once the programme can pay.
+Step order (one week): dated policy events that fall before the week, run from Mesa's
+event list (the year's funds first, then facility builds — logistics centre, cold storage,
+county centre, livestream base, charging — quarterly audits, grants and spot checks, the
+November tier review) → households choose channels and spend → stores, centres and chain
+outlets book sales → farm households sell their harvest (traders, markets, anchors,
+online) → households buy durables → parcels move (down from online buying, up from farm
+sales) and service points are paid → stores out of cash close → on the last week of a
+month: training and adoption, budgets follow farm income, months are closed, stores
+decide (join a chain, upgrade, go digital, exit after sustained losses), would-be owners
+enter, chains open township centres, the station programme funds township stations →
+carriers re-plan on their dates (co-distribution is settled on its own) → indicators
+collected (the county's state first, then the tier it would be rated at, see
+:mod:`sim.evaluation`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,8 +32,9 @@ import mesa
 import numpy as np
 import pandas as pd
 from mesa.discrete_space import Network
+from mesa.time.events import Priority
 
-from sim import calendar
+from sim import calendar, evaluation
 from sim.adoption import adopt_month
 from sim.agents.anchor import Anchors
 from sim.agents.government import Government
@@ -39,12 +45,15 @@ from sim.config import Scenario
 from sim.durables import DurablePurchases
 from sim.farm import FarmSales
 from sim.geography import CountyMap, build_map, default_store_coverage
-from sim.indicators import INDICATORS, collect, summarise
+from sim.indicators import BASE_INDICATORS, EVALUATION_INDICATORS, INDICATORS, collect, summarise
 from sim.logistics import Logistics
 from sim.markets import CHANNELS, COUNTY_TOWN, INSTANT, ONLINE, TOWNSHIP, VILLAGE_STORE, Market
+from sim.policy import remote_places, schedule_on
 
 #: Named random streams; the position in this tuple is the stream's spawn key, so new
 #: streams must be appended to keep existing ones unchanged.
+#: ("decisions" is no longer drawn from — stores have their own streams — but keeps its
+#: place so that the later streams keep their keys.)
 STREAMS = (
     "households",
     "stores",
@@ -52,12 +61,16 @@ STREAMS = (
     "decisions",
     "entry",
     "centers",
+    "audits",
     "farm",
     "adoption",
     "durables",
     "training",
     "durables_setup",
 )
+
+#: Months whose first day begins a quarter: each quarter's audit comes at its turn.
+QUARTER_MONTHS = (1, 4, 7, 10)
 
 
 @dataclass
@@ -71,6 +84,12 @@ class RunResult:
     wall_seconds: float
     events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     carriers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: The tier reviews and leading-county status (:meth:`sim.evaluation.Evaluator.summary`).
+    evaluation: dict[str, Any] = field(default_factory=dict)
+    #: Where every yuan of the programmes went (:meth:`Government.ledger`).
+    budget: dict[str, Any] = field(default_factory=dict)
+    #: County facts for turning indicators into county totals (villages, rural households).
+    facts: evaluation.RunFacts | None = None
 
 
 class CountyModel(mesa.Model):
@@ -104,12 +123,29 @@ class CountyModel(mesa.Model):
         self.household_agents = [HouseholdAgent(self, i) for i in range(len(self.households))]
         self.market = Market(scenario, self.county, self.households)
 
+        self.keep_alive: list[Any] = []  # Mesa holds event callables weakly
+        self.remote = remote_places(self)
+        self.county_center_m2 = scenario.retailers.county_center_m2
         self.government = Government(self)
+        self.evaluator = evaluation.Evaluator(self, evaluation.criteria_for(scenario))
         self.retailers = [ChainRetailer(self, i, cash=0.0) for i in range(scenario.retailers.count)]
         self._stores_by_node: dict[int, list[VillageStore]] = {}
         self._store_serial: dict[int, int] = {}
         self.events: dict[str, list[dict[str, Any]]] = {
-            k: [] for k in ("exits", "entries", "upgrades", "centers", "codistribution", "facilities")
+            k: []
+            for k in (
+                "exits",
+                "entries",
+                "upgrades",
+                "digital",
+                "centers",
+                "stations",
+                "codistribution",
+                "facilities",
+                "budget",
+                "audits",
+                "evaluations",
+            )
         }
         self._place_initial_stores()
         self._place_initial_centers()
@@ -123,6 +159,8 @@ class CountyModel(mesa.Model):
         self.durables = DurablePurchases(self)
         self.logistics = Logistics(self)
         self._schedule_facilities()
+        self._schedule_policy_events()
+        self.evaluator.schedule()
         self._inputs = self._choice_inputs()
         self.logistics.replan(weeks_since=0.0)
 
@@ -136,6 +174,8 @@ class CountyModel(mesa.Model):
         self._store_serial[node] = serial + 1
         rng = np.random.default_rng([self.seed, STREAMS.index("stores"), node, serial])
         store = VillageStore(self, node, kind, cash=s.initial_cash_weeks * s.fixed_cost_week, hurdle=hurdle, rng=rng)
+        if self.steps == 0:  # stores of the starting network may already be digital; entrants are not
+            store.digital = bool(rng.random() < s.initial_digital_share)
         self._stores_by_node.setdefault(node, []).append(store)
         return store
 
@@ -176,32 +216,72 @@ class CountyModel(mesa.Model):
     def _schedule_facilities(self) -> None:
         """Put the programme's facility builds on the calendar as Mesa events.
 
-        An event at time ``i + 0.5`` runs after week ``i`` and before week ``i + 1``; a build
-        the programme cannot yet pay for is retried every four weeks.
+        Each build runs just before the first week starting on or after its date
+        (:func:`sim.policy.schedule_on`); a build the programme cannot yet pay for, or
+        whose window is not open yet, is retried every four weeks. With the policy
+        switched off nothing is scheduled: these are the programme's own projects.
         """
         pol = self.config.policy
+        if not pol.enabled:
+            return
         plans = [
             (pol.logistics_center_date, self.logistics.try_build_center),
             (pol.cold_storage_date, self.logistics.try_build_cold_storage),
+            (pol.county_center_date, self.try_upgrade_county_center),
             (pol.ecommerce.livestream_base_date, self.anchors.try_set_up_base),
             (pol.durables.charging_date, self.durables.build_charging),
         ]
         for when, build in plans:
-            if when is None:
-                continue
-            i = next((k for k, d in enumerate(self.dates) if d >= when), None)
-            if i is not None:
-                # not before the end of week 1: the year's funds arrive at its start
-                self.schedule_event(self._retrying(build), at=max(i, 1) + 0.5)
+            if when is not None:
+                schedule_on(self, when, self._retrying(build))  # schedule_on keeps it alive
 
-    def _retrying(self, build):
+    def _retrying(self, build: Callable[[], bool]) -> Callable[[], None]:
+        """Wrap a facility build so that it tries again four weeks later until it succeeds:
+        roughly monthly, like the firms' decisions; pots fill only when funds or grants
+        arrive, so trying every week would change little."""
+
         def attempt() -> None:
-            self.today = self.dates[min(self.steps, self.n_weeks - 1)]  # the week about to start
-            if not build() and self.time + 4 < self.n_weeks:
-                self.schedule_event(attempt, after=4)
+            k = int(self.time)  # events run at k + 0.5, just before week k
+            if not build() and k + 4 < self.n_weeks:
+                schedule_on(self, self.dates[k + 4], attempt)
 
-        self._keep_alive = [*getattr(self, "_keep_alive", []), attempt]  # Mesa holds events weakly
         return attempt
+
+    def _schedule_policy_events(self) -> None:
+        """The year's funds before each calendar year's first week (ahead of every other
+        event of that week), quarterly audits at each quarter's turn, and the scenario's
+        one-off grants and spot checks."""
+        for k in np.flatnonzero(self.year_start):
+            day = self.dates[int(k)]
+            schedule_on(self, day, lambda d=day, f=bool(k == 0): self.government.new_year(d, first=f), Priority.HIGH)
+        first, last = self.dates[0], self.dates[-1]
+        for year in range(first.year, last.year + 1):
+            for month in QUARTER_MONTHS:
+                day = dt.date(year, month, 1)
+                if first < day <= last:
+                    schedule_on(self, day, self.government.audit)
+        for ev in self.config.policy.events:
+            if ev.kind == "grant":
+                amount, programme, note = float(ev.amount or 0.0), ev.programme, ev.note
+                schedule_on(self, ev.date, lambda a=amount, p=programme, n=note: self.government.grant(a, p, n))
+            else:
+                schedule_on(self, ev.date, lambda: self.government.audit(certain=True))
+
+    def try_upgrade_county_center(self) -> bool:
+        """Upgrade the county commerce service centre to the target floor area if the
+        programme can pay its share (the operator pays the rest); nothing to do if it is
+        already as large."""
+        pol = self.config.policy
+        target = pol.county_center_target_m2
+        if self.county_center_m2 >= target:
+            return True
+        cost = (target - self.county_center_m2) * self.config.retailers.county_center_cost_per_m2
+        subsidy = pol.county_center_subsidy * cost
+        if not self.government.pay("county_center", subsidy):
+            return False
+        self.county_center_m2 = target
+        self.record_event("facilities", facility="county_center", subsidy=subsidy, floor_m2=target)
+        return True
 
     def expected_online_spend(self) -> np.ndarray:
         """Online spending per settlement at the planning budget (no season, no noise)."""
@@ -354,8 +434,6 @@ class CountyModel(mesa.Model):
         i = self.steps - 1  # Mesa counts the step before calling this
         today = self.today = self.dates[i]
         self.week = {"exits": 0, "entries": 0, "upgrades": 0}
-        if self.year_start[i]:
-            self.government.new_year(today, first=(i == 0))
         self._inputs = self._choice_inputs()
         self._shop(i)
         self._book()
@@ -369,7 +447,10 @@ class CountyModel(mesa.Model):
         if (i + 1) % every == 0:
             self._inputs = self._choice_inputs()
             self.logistics.replan(weeks_since=float(every))
-        self.rows.append({"step": self.steps, "date": today, **collect(self)})
+        values = collect(self, BASE_INDICATORS)
+        self.evaluator.observe(values)
+        values.update(collect(self, EVALUATION_INDICATORS))
+        self.rows.append({"step": self.steps, "date": today, **values})
         self._collect_carriers()
 
     def _ship(self) -> None:
@@ -500,6 +581,7 @@ class CountyModel(mesa.Model):
             if review < s.review_probability:
                 store.consider_chain()
                 store.consider_upgrade()
+                store.consider_digital()
         # entry: would-be owners test villages with room for another store
         rng = self.streams["entry"]
         per_node = self.stores_per_node()
@@ -526,6 +608,7 @@ class CountyModel(mesa.Model):
             noise = {t: float(np.exp(rng.normal(-0.5 * sd**2, sd))) for t in candidates}
             self.retailers[int(k)].consider_centers(noise)
             candidates = [t for t in candidates if self.center_at(t) is None]
+        self.logistics.fund_stations()
 
     # --- running ---------------------------------------------------------------------
 
@@ -558,6 +641,18 @@ class CountyModel(mesa.Model):
             wall_seconds=time.perf_counter() - start,
             events=self.events,
             carriers=self.carrier_table(),
+            evaluation=self.evaluator.summary(),
+            budget=self.government.ledger(),
+            facts=self.facts(),
+        )
+
+    def facts(self) -> evaluation.RunFacts:
+        """County totals that turn per-village and per-household indicators into county numbers."""
+        hh = self.households
+        return evaluation.RunFacts(
+            villages=len(self.county.villages),
+            townships=len(self.county.townships),
+            rural_households=float((hh.weight * hh.rural).sum()),
         )
 
     def carrier_table(self) -> pd.DataFrame:

@@ -120,3 +120,27 @@ def test_console_script_is_installed():
     assert exe.exists()
     r = subprocess.run([str(exe), "indicators"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and "store_village_coverage" in r.stdout
+
+
+def test_plan_run_prints_tier_leading_status_and_targets(tmp_path):
+    from sim.policy import PROGRAMMES
+
+    out = tmp_path / "plan"
+    plan = ROOT / "configs/scenarios/plan.yaml"
+    r = cli("run", str(plan), *FAST, "--no-figures", "--counterfactual", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "county tier: " in r.stdout and "leading county (领跑县): " in r.stdout
+    assert "2025 targets" in r.stdout and "basic_tier_or_above" in r.stdout
+    summary = json.loads((out / "summary.json").read_text())
+    targets = {t["name"]: t for t in summary["targets_2025"]}
+    assert {"leading_county", "basic_tier_or_above", "express_to_villages", "logistics_center"} <= set(targets)
+    assert all({"value", "met", "first_met"} <= set(t) for t in targets.values())
+    ce = summary["cost_effectiveness"]
+    assert ce["baseline"].startswith("counterfactual") and set(ce["subsidy_spent_by_programme"]) == set(PROGRAMMES)
+    assert {"village_with_express_delivery", "village_store", "online_share_point", "farm_income"} <= set(
+        ce["outcomes"]
+    )
+    assert abs(summary["budget"]["unaccounted"]) < 1e-6 * max(summary["budget"]["received"], 1.0)
+    assert summary["evaluation"]["reviews"][0]["stage"] == "survey"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["criteria"]["name"] == "national" and len(manifest["criteria"]["sha256"]) == 64

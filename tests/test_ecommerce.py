@@ -93,19 +93,19 @@ def test_adoption_unit_delivery_factor():
 def test_vouchers_pull_purchases_forward():
     # a budget large enough that the vouchers run for the whole window
     window = {
-        "policy.durables.voucher_start": "2024-06-01",
-        "policy.durables.voucher_end": "2024-11-30",
+        "policy.windows.durable_vouchers.start": "2024-06-01",
+        "policy.windows.durable_vouchers.end": "2024-11-30",
         "policy.annual_budget": 5e8,
     }
     with_v, without = [], []
     for seed in SEEDS:
         ts_v = (
-            CountyModel(full(**window, **{"policy.durables.voucher_rate": 0.3}), seed=seed)
+            CountyModel(full(**window, **{"policy.voucher_rate": 0.3}), seed=seed)
             .run(progress=False)
             .timeseries.set_index("date")
         )
         ts_0 = (
-            CountyModel(full(**window, **{"policy.durables.voucher_rate": 0.0}), seed=seed)
+            CountyModel(full(**window, **{"policy.voucher_rate": 0.0}), seed=seed)
             .run(progress=False)
             .timeseries.set_index("date")
         )
@@ -151,7 +151,10 @@ def test_brand_grows_with_volume_and_decays_without():
 BAD = [
     ({"anchors.training_capacity_per_month": -5}, "anchors.training_capacity_per_month"),
     ({"farm.grain.harvest_months": [0, 13]}, "harvest_months must be months 1..12"),
-    ({"policy.durables.voucher_start": "2024-12-01", "policy.durables.voucher_end": "2024-06-01"}, "voucher_end"),
+    (
+        {"policy.windows.durable_vouchers.start": "2024-12-01", "policy.windows.durable_vouchers.end": "2024-06-01"},
+        "ends (2024-06-01) before it starts",
+    ),
     ({"farm.grain.share": 0.9}, "must add up to 1"),
 ]
 

@@ -30,7 +30,7 @@ scenarios = st.fixed_dictionaries(
         "policy.codistribution.enabled": st.booleans(),
         "policy.codistribution.start": st.sampled_from(["2023-07-01", "2023-10-01"]),
         "logistics.center_at_start": st.booleans(),
-        "policy.durables.voucher_rate": st.floats(0.0, 0.5),
+        "policy.voucher_rate": st.floats(0.0, 0.5),
         "anchors.livestream_base_at_start": st.booleans(),
         "retailers.count": st.integers(0, 3),
         "timeline.end": st.sampled_from(["2023-09-30", "2023-12-31", "2024-03-31"]),
@@ -48,8 +48,9 @@ def test_invariants_hold_for_random_counties(overrides, seed):
         # money: households' spending is booked by sellers
         assert sum(week["ledger"].values()) == pytest.approx(week["household_spend_total"], rel=1e-9)
         f = model.farm.week
-        distributed = (f["household_online_receipts"] + f["commission"] + f["platform"] + f["packaging"]
-                       + f["parcel_charges"])
+        distributed = (
+            f["household_online_receipts"] + f["commission"] + f["platform"] + f["packaging"] + f["parcel_charges"]
+        )
         assert distributed == pytest.approx(f["city_paid"], rel=1e-9, abs=1e-6)
         d = model.durables.week
         assert d["sellers_receive"] == pytest.approx(d["households_pay"] + d["vouchers"], abs=1e-6)

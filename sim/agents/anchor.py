@@ -33,7 +33,7 @@ class ServiceCenter(FixedAgent):
     def train(self, rng: np.random.Generator) -> float:
         """Train this month's cohort; returns the real households that became able to sell.
 
-        Capacity is the centre's own plus ``policy.ecommerce.training_capacity_extra``.
+        Capacity is the centre's own plus the programme's ``policy.training_capacity``.
         Every trainee's cost is paid from the e-commerce training programme as far as its
         funds go; the base capacity runs even when they are gone (the centre's own
         budget), the extra capacity only as far as the programme pays. A household enrols
@@ -50,8 +50,8 @@ class ServiceCenter(FixedAgent):
             self.trained_month = 0.0
             return 0.0
         base = a.training_capacity_per_month
-        extra = m.config.policy.ecommerce.training_capacity_extra
-        cost = a.training_cost_per_trainee
+        extra = m.config.policy.training_capacity
+        cost = m.config.policy.training_cost_per_trainee
         paid = m.government.pay_up_to("ecommerce_training", (base + extra) * cost)
         extra_paid = max(0.0, paid / cost - base) if cost > 0 else extra
         capacity = base + min(extra, extra_paid)

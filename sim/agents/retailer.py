@@ -17,6 +17,14 @@ if TYPE_CHECKING:
     from sim.model import CountyModel
 
 
+def center_value(model: CountyModel, node: int) -> float:
+    """A centre's expected profit in township ``node`` over a chain's payback horizon (yuan),
+    before the chain's estimation error."""
+    r = model.config.retailers
+    revenue = model.center_revenue_if(node)
+    return (revenue * r.center_gross_margin - r.center_fixed_cost_week) * 52.0 * r.payback_years
+
+
 class TownshipCenter(FixedAgent):
     """A township commerce centre, fixed to its township's cell and owned by a chain."""
 
@@ -88,13 +96,7 @@ class ChainRetailer(FixedAgent):
         year = m.dates[m.steps - 1].year
         room = r.max_new_centers_per_year - self.opened_in(year)
         # value every free township first, then open the best ones up to capacity
-        values = {}
-        for node, err in noise.items():
-            if m.center_at(node) is None:
-                revenue = m.center_revenue_if(node)
-                values[node] = (
-                    (revenue * r.center_gross_margin - r.center_fixed_cost_week) * 52.0 * r.payback_years * err
-                )
+        values = {node: center_value(m, node) * err for node, err in noise.items() if m.center_at(node) is None}
         opened: list[int] = []
         for node in sorted(values, key=lambda k: (-values[k], k)):
             if len(opened) >= room:
@@ -102,7 +104,7 @@ class ChainRetailer(FixedAgent):
             for rate in (m.config.policy.township_center_subsidy, 0.0):
                 subsidy = rate * r.center_build_cost
                 if values[node] + subsidy > r.center_build_cost:
-                    if subsidy > 0 and not m.government.pay("township_center", subsidy):
+                    if subsidy > 0 and not m.government.pay("township_center", subsidy, place=node):
                         continue
                     self.cash -= r.center_build_cost - subsidy
                     self.open_center(node)

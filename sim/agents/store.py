@@ -1,10 +1,12 @@
 """Village stores (村级便民商店): traditional shops and standardised new-type stores.
 
 A store earns a gross margin on what the village's households spend with it, pays for
-restocking (cheaper when a chain supplies it) and its fixed costs, and keeps cash. Once
-a month it may upgrade to the new-type standard (with the programme's subsidy), join a
-chain's supply, or close after sustained losses; it closes at once if its cash runs out,
-so negative cash never goes unrecorded.
+restocking (cheaper when a chain supplies it, and cheaper again with digital stock and
+ordering tools) and its fixed costs, and keeps cash. Once a month it may join a chain's
+supply (the chain_supply programme may pay part of the chain's fee), upgrade to the
+new-type standard (with the store_upgrade subsidy), adopt digital tools (with the
+sme_digital subsidy), or close after sustained losses; it closes at once if its cash
+runs out, so negative cash never goes unrecorded.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class VillageStore(FixedAgent):
         node: The village's settlement index.
         kind: ``traditional`` or ``newtype``.
         chain: The chain retailer supplying it, if any.
+        digital: Uses digital stock and ordering tools (lower restocking cost).
         cash: Cash on hand (yuan).
         hurdle: The owner's required return multiplier (1 = invests when payback is met).
         revenue_week, profit_week: Last week's books (yuan).
@@ -42,6 +45,7 @@ class VillageStore(FixedAgent):
         self.node = node
         self.kind = kind
         self.chain: ChainRetailer | None = None
+        self.digital = False
         self.cash = cash
         self.hurdle = hurdle
         self.revenue_week = 0.0
@@ -75,25 +79,57 @@ class VillageStore(FixedAgent):
 
     # --- books -----------------------------------------------------------------------
 
-    def weekly_profit(self, revenue: float, kind: str | None = None, chained: bool | None = None) -> float:
-        """Profit of a week with this revenue, for the store as it is or as it might be."""
+    def weekly_profit(
+        self,
+        revenue: float,
+        kind: str | None = None,
+        chained: bool | None = None,
+        digital: bool | None = None,
+        fee_relief: float = 0.0,
+    ) -> float:
+        """Profit of a week with this revenue, for the store as it is or as it might be.
+
+        Args:
+            revenue: The week's sales (yuan).
+            kind, chained, digital: The store as it might be (default: as it is).
+            fee_relief: Part of the chain fee the chain_supply programme pays (yuan/week).
+        """
         s = self.model.config.stores
         k = kind or self.kind
         c = (self.chain is not None) if chained is None else chained
+        d = self.digital if digital is None else digital
         restock = s.chain_restock_cost_share if c else s.restock_cost_share
+        if d:
+            restock *= 1.0 - s.digital_restock_saving
         fixed = s.fixed_cost_week + (s.newtype_extra_fixed_cost_week if k == NEWTYPE else 0.0)
-        fee = s.chain_fee_week if c else 0.0
+        fixed += s.digital_fee_week if d else 0.0
+        fee = s.chain_fee_week - fee_relief if c else 0.0
         return revenue * (s.gross_margin - restock) - fixed - fee
 
+    def expected_fee_relief(self) -> float:
+        """The chain-fee relief a store counts on: the programme's rate while it is open and
+        has funds (a store does not foresee the pot running dry)."""
+        m = self.model
+        if not m.government.can_pay("chain_supply"):
+            return 0.0
+        return m.config.policy.chain_supply_subsidy * m.config.stores.chain_fee_week
+
     def book_week(self, revenue: float) -> None:
-        """Book a week's sales and costs; pay the chain its fee."""
+        """Book a week's sales and costs; pay the chain its fee (the chain_supply programme
+        pays its part of the fee while its funds last)."""
+        m = self.model
         self.revenue_week = revenue
         self.service_income_week = 0.0
-        self.profit_week = self.weekly_profit(revenue)
+        relief = 0.0
+        if self.chain is not None:
+            rate = m.config.policy.chain_supply_subsidy
+            if rate > 0:
+                relief = m.government.pay_up_to("chain_supply", rate * m.config.stores.chain_fee_week)
+        self.profit_week = self.weekly_profit(revenue, fee_relief=relief)
         self.cash += self.profit_week
         self.month_profit += self.profit_week
         if self.chain is not None:
-            self.chain.receive_fee(self.model.config.stores.chain_fee_week)
+            self.chain.receive_fee(m.config.stores.chain_fee_week)
 
     def receive_service_fee(self, amount: float) -> None:
         """Parcel fees for acting as the village's service point (一点多能) this week."""
@@ -128,6 +164,33 @@ class VillageStore(FixedAgent):
 
     # --- monthly decisions -----------------------------------------------------------
 
+    def upgrade_value(self) -> float:
+        """Extra profit over the payback horizon of becoming new-type (yuan), on expected revenue."""
+        m = self.model
+        now, then = m.store_revenue_if(self, self.basket_ratio(NEWTYPE))
+        chained_after = self.chain is not None or m.has_chains
+        relief = self.expected_fee_relief()
+        gain = self.weekly_profit(then, NEWTYPE, chained_after, fee_relief=relief) - self.weekly_profit(
+            now, fee_relief=relief if self.chain is not None else 0.0
+        )
+        return gain * 52.0 * m.config.stores.payback_years
+
+    def digital_value(self) -> float:
+        """Extra profit over the payback horizon of adopting digital tools (yuan), on expected revenue."""
+        m = self.model
+        expected, _ = m.store_revenue_if(self, self.basket_ratio())
+        relief = self.expected_fee_relief() if self.chain is not None else 0.0
+        gain = self.weekly_profit(expected, digital=True, fee_relief=relief) - self.weekly_profit(
+            expected, fee_relief=relief
+        )
+        return gain * 52.0 * m.config.stores.payback_years
+
+    def would_invest(self, value: float, cost: float, rate: float) -> bool:
+        """The owner's rule: the value beats the owner's share of the cost times the hurdle,
+        and the owner has that share in cash."""
+        own = (1.0 - rate) * cost
+        return value > own * self.hurdle and self.cash >= own
+
     def consider_upgrade(self) -> bool:
         """Upgrade to the new-type standard if extra profit over the payback horizon beats
         the owner's share of the cost (after subsidy) and the owner can pay it.
@@ -139,15 +202,12 @@ class VillageStore(FixedAgent):
             return False
         m = self.model
         s = m.config.stores
-        now, then = m.store_revenue_if(self, self.basket_ratio(NEWTYPE))
-        chained_after = self.chain is not None or m.has_chains
-        gain = self.weekly_profit(then, NEWTYPE, chained_after) - self.weekly_profit(now)
-        value = gain * 52.0 * s.payback_years
+        value = self.upgrade_value()
         for rate in (m.config.policy.store_upgrade_subsidy, 0.0):
             own = (1.0 - rate) * s.upgrade_cost
-            if value > own * self.hurdle and self.cash >= own:
+            if self.would_invest(value, s.upgrade_cost, rate):
                 subsidy = s.upgrade_cost - own
-                if subsidy > 0 and not m.government.pay("store_upgrade", subsidy):
+                if subsidy > 0 and not m.government.pay("store_upgrade", subsidy, place=self.node):
                     continue
                 self.cash -= own
                 self.kind = NEWTYPE
@@ -163,7 +223,29 @@ class VillageStore(FixedAgent):
         if self.chain is not None or not m.has_chains:
             return False
         expected, _ = m.store_revenue_if(self, self.basket_ratio())
-        if self.weekly_profit(expected, chained=True) > self.weekly_profit(expected):
+        relief = self.expected_fee_relief()
+        if self.weekly_profit(expected, chained=True, fee_relief=relief) > self.weekly_profit(expected):
             m.assign_chain(self)
             return True
+        return False
+
+    def consider_digital(self) -> bool:
+        """Adopt digital stock and ordering tools when the restocking saving over the payback
+        horizon beats the owner's share of the cost (after the sme_digital subsidy), as
+        with upgrades: the subsidy is asked for first, and without it the owner decides again."""
+        if self.digital:
+            return False
+        m = self.model
+        s = m.config.stores
+        value = self.digital_value()
+        for rate in (m.config.policy.sme_digital_subsidy, 0.0):
+            own = (1.0 - rate) * s.digital_cost
+            if self.would_invest(value, s.digital_cost, rate):
+                subsidy = s.digital_cost - own
+                if subsidy > 0 and not m.government.pay("sme_digital", subsidy, place=self.node):
+                    continue
+                self.cash -= own
+                self.digital = True
+                m.record_event("digital", village=m.county.ids[self.node], subsidy=subsidy)
+                return True
         return False
