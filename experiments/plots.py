@@ -226,7 +226,8 @@ def save(fig: plt.Figure, folder: Path, name: str) -> list[Path]:
 
 
 def county_map(model) -> plt.Figure:
-    """Villages coloured by their store situation; township centres and the county town marked."""
+    """Villages by store situation and express service, township centres, the county town
+    (and its logistics centre), and where the county stands against the plan's lines."""
     c = model.county
     fig, ax = plt.subplots(figsize=(7.5, 7))
     for u, v, d in c.graph.edges(data=True):
@@ -276,7 +277,21 @@ def county_map(model) -> plt.Figure:
         label=f"township without centre ({(~has_center).sum()})",
         zorder=4,
     )
-    ax.scatter([c.x_km[0]], [c.y_km[0]], s=260, marker="*", c="black", label="county town", zorder=5)
+    no_door = v[model.logistics.door_share[v] <= 0]
+    ax.scatter(
+        c.x_km[no_door],
+        c.y_km[no_door],
+        s=120,
+        facecolors="none",
+        edgecolors="black",
+        linewidths=0.9,
+        linestyle="--",
+        zorder=2,
+        label=f"village without express delivery (快递进村) ({len(no_door)})",
+    )
+    town = "county town" + (" + logistics centre (县级物流配送中心)" if model.logistics.center else "")
+    ax.scatter([c.x_km[0]], [c.y_km[0]], s=260, marker="*", c="black", label=town, zorder=5)
+    _criteria_box(ax, model)
     ax.set_aspect("equal")
     ax.set_xlabel("km east")
     ax.set_ylabel("km north")
@@ -287,6 +302,33 @@ def county_map(model) -> plt.Figure:
     ax.add_artist(leg1)
     ax.legend(loc="upper left", fontsize=7, framealpha=0.9)
     return fig
+
+
+def _criteria_box(ax: plt.Axes, model) -> None:
+    """The county's standing against each reference line at the map's date (latest week)."""
+    if not model.rows:
+        return
+    now = model.rows[-1]
+    lines = [
+        f"{'✓' if line.met(now[name]) else '✗'} {name.replace('_', ' ')} {now[name]:.2f} {line.op} {line.value:g}"
+        f" ({'basic tier' if line.kind == 'basic' else '2025 target'})"
+        for name, group in target_lines().items()
+        if name in now
+        for line in group
+    ]
+    if lines:
+        ax.text(
+            0.01,
+            0.01,
+            "\n".join(lines),
+            transform=ax.transAxes,
+            ha="left",
+            va="bottom",
+            fontsize=6.5,
+            family="DejaVu Sans Mono",
+            bbox={"fc": "white", "ec": "0.5", "alpha": 0.9},
+            zorder=6,
+        )
 
 
 def logistics_map(model) -> plt.Figure:

@@ -97,6 +97,7 @@ def assert_drawn(paths: list[Path]) -> None:
 # --- every figure on real outputs ------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_run_figures_writes_maps_series_targets_and_channels(run, tmp_path: Path) -> None:
     model, ts = run
     paths = plots.run_figures(model, ts, tmp_path)
@@ -255,3 +256,20 @@ def test_chinese_glyphs_render_without_falling_back_to_boxes() -> None:
     assert (glyph < 0.5).any(), "nothing drawn"
     assert not np.array_equal(glyph, tofu)
     assert not np.array_equal(glyph, _render("商"))  # two different characters, two different glyphs
+
+
+def test_county_map_marks_villages_without_express_and_the_county_against_each_line(run) -> None:
+    model, _ = run
+    fig = plots.county_map(model)
+    ax = fig.axes[0]
+    no_door = int((model.logistics.door_share[model.county.villages] <= 0).sum())
+    assert any(
+        f"village without express delivery (快递进村) ({no_door})" == t.get_text() for t in ax.get_legend().texts
+    )
+    box = "\n".join(t.get_text() for t in ax.texts)
+    latest = model.rows[-1]
+    for name, lines in plots.target_lines().items():
+        for line in lines:
+            mark = "✓" if line.met(latest[name]) else "✗"
+            assert f"{mark} {name.replace('_', ' ')} {latest[name]:.2f} {line.op} {line.value:g}" in box
+    plt.close(fig)
