@@ -53,6 +53,11 @@ class FarmSales:
         self.cfg = model.config.farm
         hh = model.households
         self.rows = np.flatnonzero(hh.rural)
+        # fixed per rural household: output value by kind at farm-gate prices, place, weight
+        self._mix_value = np.ascontiguousarray(hh.farm_base[self.rows, None] * hh.farm_mix[self.rows])
+        self._node = hh.node[self.rows]
+        self._weight = hh.weight[self.rows]
+        self._trip = model.market.township_trip_cost[self.rows]
         kinds = [getattr(self.cfg, k) for k in FARM_KINDS]
         #: (weeks, kinds) share of each kind's annual output sold in each week
         self.profile = np.stack([harvest_profile(model.dates, k.harvest_months) for k in kinds], axis=1)
@@ -87,13 +92,12 @@ class FarmSales:
         lg = m.logistics
         anchors = m.anchors
         weekly = self.profile[i]  # (kinds,)
-        by_kind = hh.farm_base[rows, None] * hh.farm_mix[rows] * weekly[None, :]
-        value = by_kind.sum(axis=1)  # farm-gate value harvested this week
-        with np.errstate(invalid="ignore", divide="ignore"):
-            perish = np.where(value > 0, (by_kind * self.perishable).sum(axis=1) / value, 0.0)
+        value = self._mix_value @ weekly  # farm-gate value harvested this week
+        perishable_value = self._mix_value @ (weekly * self.perishable)
+        perish = np.divide(perishable_value, value, out=np.zeros_like(value), where=value > 0)
         safe_value = np.maximum(value, 1e-9)
-        node = hh.node[rows]
-        trip = m.market.township_trip_cost[rows]
+        node = self._node
+        trip = self._trip
 
         transit_loss = (
             m.config.logistics.loss_with_cold_chain if lg.cold_storage else m.config.logistics.loss_without_cold_chain
@@ -104,16 +108,17 @@ class FarmSales:
         net_online = city * (1.0 - transit_loss * perish)
         station = (1.0 - door_share[node]) * cfg.station_trips_per_week * trip / safe_value
 
-        u = np.empty((len(rows), len(FARM_CHANNELS)))
-        u[:, TRADER] = 1.0 - cfg.local_loss * perish
-        u[:, MARKET] = (
+        # channel-major: a contiguous row per channel, so the logit's reductions are element-wise
+        u = np.empty((len(FARM_CHANNELS), len(rows)))
+        u[TRADER] = 1.0 - cfg.local_loss * perish
+        u[MARKET] = (
             cfg.market_price_index * (1.0 - cfg.local_loss * perish)
             - cfg.market_trips_per_week * trip / safe_value
             + cfg.constant_market
         )
         reach = anchors.reach()
         if reach > 0:
-            u[:, ANCHOR] = (
+            u[ANCHOR] = (
                 net_online * (1.0 - cfg.anchor_commission)
                 - cfg.packaging_cost_share
                 - parcel_charge
@@ -122,8 +127,8 @@ class FarmSales:
                 + cfg.choice_scale * np.log(reach)
             )
         else:
-            u[:, ANCHOR] = -np.inf
-        u[:, SELF_ONLINE] = np.where(
+            u[ANCHOR] = -np.inf
+        u[SELF_ONLINE] = np.where(
             hh.online_seller[rows],
             net_online * (1.0 - cfg.platform_fee)
             - cfg.packaging_cost_share
@@ -132,25 +137,25 @@ class FarmSales:
             + cfg.constant_self_online,
             -np.inf,
         )
-        z = u / cfg.choice_scale
-        z -= z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        shares = e / e.sum(axis=1, keepdims=True)
+        u /= cfg.choice_scale
+        u -= np.maximum.reduce(u, axis=0)
+        np.exp(u, out=u)
+        u /= np.add.reduce(u, axis=0)  # the shares
 
-        w = hh.weight[rows]
-        sold = shares * (value * w)[:, None]  # farm-gate value by channel, real households
+        w = self._weight
+        sold = u * (value * w)  # farm-gate value by channel (rows), real households
         local = 1.0 - cfg.local_loss * perish
-        online_gate = sold[:, ANCHOR] + sold[:, SELF_ONLINE]
+        online_gate = sold[ANCHOR] + sold[SELF_ONLINE]
         gross = online_gate * city  # value shipped at city prices
         lost = gross * transit_loss * perish
         paid = gross - lost  # what city buyers pay for what arrives
-        commission = (sold[:, ANCHOR] * city * (1.0 - transit_loss * perish)) * cfg.anchor_commission
-        platform = (sold[:, SELF_ONLINE] * city * (1.0 - transit_loss * perish)) * cfg.platform_fee
+        commission = (sold[ANCHOR] * city * (1.0 - transit_loss * perish)) * cfg.anchor_commission
+        platform = (sold[SELF_ONLINE] * city * (1.0 - transit_loss * perish)) * cfg.platform_fee
         packaging = online_gate * cfg.packaging_cost_share
         parcels = online_gate / cfg.up_parcel_value
         charges = parcels * cfg.up_parcel_value * parcel_charge
         online_receipts = paid - commission - platform - packaging - charges
-        local_receipts = sold[:, TRADER] * local + sold[:, MARKET] * cfg.market_price_index * local
+        local_receipts = sold[TRADER] * local + sold[MARKET] * cfg.market_price_index * local
         receipts = local_receipts + online_receipts  # real-household totals per row
         per_household = receipts / w
 
@@ -163,13 +168,13 @@ class FarmSales:
         self.expected_parcels = (1.0 - k) * self.expected_parcels + k * parcels_node
         k = cfg.city_volume_smoothing
         self.last_online_value = (1.0 - k) * self.last_online_value + k * float(paid.sum())
-        anchor_paid = sold[:, ANCHOR] * city * (1.0 - transit_loss * perish)
+        anchor_paid = sold[ANCHOR] * city * (1.0 - transit_loss * perish)
         anchors.book_week(
             commission=float(commission.sum()), volume=float(anchor_paid.sum()), reference=self.reference_volume
         )
         self.week = {
             "value": float((value * w).sum()),
-            "by_channel": sold.sum(axis=0),
+            "by_channel": sold.sum(axis=1),
             "receipts": float(receipts.sum()),
             "per_household": per_household,
             "city_paid": float(paid.sum()),
@@ -179,7 +184,7 @@ class FarmSales:
             "packaging": float(packaging.sum()),
             "parcel_charges": float(charges.sum()),
             "household_online_receipts": float(online_receipts.sum()),
-            "anchor_gate_value": float(sold[:, ANCHOR].sum()),
+            "anchor_gate_value": float(sold[ANCHOR].sum()),
             "parcels_by_node": parcels_node,
         }
         return self.week

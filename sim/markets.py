@@ -72,13 +72,14 @@ class Market:
         self.township_trip_cost = twn_cost
         cty_cost, cty_km = round_trip_cost(np.zeros(n, dtype=np.int64))
         # per-week trip cost and km of spending all of the budget in each channel
+        # stored channel-major (a contiguous row per channel); read as (households, channel)
         self.trip_cost = np.stack(
-            [b.trips_village * walk_cost, b.trips_township * twn_cost, b.trips_county * cty_cost], axis=1
-        )
+            [b.trips_village * walk_cost, b.trips_township * twn_cost, b.trips_county * cty_cost], axis=0
+        ).T
         self.trip_km = np.stack(
             [np.full(n, b.trips_village * b.village_walk_km), b.trips_township * twn_km, b.trips_county * cty_km],
-            axis=1,
-        )
+            axis=0,
+        ).T
         self.fetch_cost = b.parcel_fetch_trips * twn_cost
         self.fetch_km = b.parcel_fetch_trips * twn_km
         ir = scenario.instant_retail
@@ -164,17 +165,23 @@ class Market:
         hh = self.hh
         node = hh.node[rows]
         town = hh.township[rows]
-        cost = np.empty((len(node), len(CHANNELS)))
-        cost[:, VILLAGE_STORE] = budget * village_ratio[node] + self.trip_cost[rows, 0]
-        cost[:, TOWNSHIP] = budget * township_ratio[town] + self.trip_cost[rows, 1]
-        cost[:, COUNTY_TOWN] = budget * county_ratio + self.trip_cost[rows, 2]
+        trip = self.trip_cost.T  # (3, n) contiguous: a row per channel
+        # channel-major storage: each channel's costs are one contiguous row, so the
+        # reductions across channels in ``choose`` run as element-wise passes
+        cost = np.empty((len(CHANNELS), len(node)))
+        np.multiply(budget, village_ratio[node], out=cost[VILLAGE_STORE])
+        cost[VILLAGE_STORE] += trip[0, rows]
+        np.multiply(budget, township_ratio[town], out=cost[TOWNSHIP])
+        cost[TOWNSHIP] += trip[1, rows]
+        np.multiply(budget, county_ratio, out=cost[COUNTY_TOWN])
+        cost[COUNTY_TOWN] += trip[2, rows]
+        buyer = hh.online_buyer[rows]
         online = budget * online_ratio + (1.0 - door_share[node]) * self.fetch_cost[rows]
-        cost[:, ONLINE] = np.where(hh.online_buyer[rows], online, np.inf)
-        instant = budget * self.instant_ratio + self.instant_fee
-        reach = self.instant_in_radius[rows] & hh.online_buyer[rows]
-        cost[:, INSTANT] = np.where(reach, instant, np.inf)
-        cost -= self.constants
-        return cost
+        cost[ONLINE] = np.where(buyer, online, np.inf)
+        reach = self.instant_in_radius[rows] & buyer
+        cost[INSTANT] = np.where(reach, budget * self.instant_ratio + self.instant_fee, np.inf)
+        cost -= self.constants[:, None]
+        return cost.T  # (households, channels) view of the channel-major array
 
     def choose(self, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Logit channel shares and consumer surplus from generalised costs, in one pass.
@@ -184,13 +191,15 @@ class Market:
             the surplus per household (yuan/week) against buying all in the county town.
         """
         scale = self.b.choice_scale_yuan
-        z = cost * (-1.0 / scale)
-        m = z.max(axis=1, keepdims=True)  # the county town is always available: finite
-        e = np.exp(z - m)
-        total = e.sum(axis=1, keepdims=True)
-        shares = e / total
-        surplus = scale * (m[:, 0] + np.log(total[:, 0])) + cost[:, COUNTY_TOWN]
-        return shares, surplus
+        cm = cost.T  # channel-major (a free view when cost came from ``costs``)
+        z = cm * (-1.0 / scale)
+        m = np.maximum.reduce(z, axis=0)  # the county town is always available: finite
+        z -= m
+        np.exp(z, out=z)
+        total = np.add.reduce(z, axis=0)
+        z /= total
+        surplus = scale * (m + np.log(total)) + cm[COUNTY_TOWN]
+        return z.T, surplus
 
     def shares(self, cost: np.ndarray) -> np.ndarray:
         """Logit channel shares from generalised costs (inf cost = unavailable)."""
@@ -205,8 +214,9 @@ class Market:
     ) -> np.ndarray:
         """Expected km travelled per household this week for shopping and fetching parcels."""
         node = self.hh.node[rows]
-        km = (shares[:, :3] * self.trip_km[rows]).sum(axis=1)
-        return km + shares[:, ONLINE] * (1.0 - door_share[node]) * self.fetch_km[rows]
+        sh, tk = shares.T, self.trip_km.T
+        km = sh[0] * tk[0, rows] + sh[1] * tk[1, rows] + sh[2] * tk[2, rows]
+        return km + sh[ONLINE] * (1.0 - door_share[node]) * self.fetch_km[rows]
 
     def rows_in(self, node: int) -> np.ndarray:
         """Households living in a settlement."""

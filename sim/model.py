@@ -122,6 +122,7 @@ class CountyModel(mesa.Model):
         self.households = create_households(scenario, self.county, self.streams["households"])
         self.household_agents = [HouseholdAgent(self, i) for i in range(len(self.households))]
         self.market = Market(scenario, self.county, self.households)
+        self._rural_mask = self.households.rural.astype(float)
 
         self.keep_alive: list[Any] = []  # Mesa holds event callables weakly
         self.remote = remote_places(self)
@@ -500,9 +501,9 @@ class CountyModel(mesa.Model):
         cost = m.costs(budget, vr, tr, cr, orr, self.logistics.door_share)
         shares, surplus = m.choose(cost)
         m.last_budget, m.last_shares, m.last_cost = budget, shares, cost
-        spend = shares * (budget * hh.weight)[:, None]
+        spend = (shares.T * (budget * hh.weight)).T  # computed channel-major, read per household
         self.week["spend"] = spend
-        self.week["channel_spend_rural"] = spend[hh.rural].sum(axis=0)
+        self.week["channel_spend_rural"] = spend.T @ self._rural_mask
         self.week["travel_km"] = m.travel_km(shares, self.logistics.door_share)
         self.week["surplus"] = surplus
 
