@@ -84,6 +84,16 @@ def _part_ids(folder: Path) -> dict[int, Path]:
     return out
 
 
+def _is_temporary(name: str) -> bool:
+    """Whether a name is one of atomic's hidden temporaries (never read as output)."""
+    return name.startswith(".") and (name.endswith(".tmp") or ".staging." in name)
+
+
+def _empty_dir(path: Path) -> bool:
+    """A folder holding nothing but hidden temporaries (created before the first run finished)."""
+    return path.is_dir() and all(_is_temporary(q.name) for q in path.iterdir())
+
+
 def target_state(folder: Path, resume: bool) -> Literal["new", "resume"]:
     """Decide whether ``folder`` starts a new experiment or resumes one, or refuse.
 
@@ -104,7 +114,8 @@ def target_state(folder: Path, resume: bool) -> Literal["new", "resume"]:
         return "new"
     if not folder.is_dir():
         raise InputError("exists and is not a folder; give a folder path for --out", source=folder, location="--out")
-    entries = [p.name for p in folder.iterdir() if p.name != LOCK]
+    # a kill during the very first write leaves only hidden temporaries: still a new folder
+    entries = [p.name for p in folder.iterdir() if p.name != LOCK and not _is_temporary(p.name) and not _empty_dir(p)]
     if not entries:
         return "new"
     if MANIFEST not in entries:
@@ -167,6 +178,11 @@ class ExperimentStore:
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         self._lock_fd = fd
+        # a writer killed mid-write leaves its hidden temporary file; with the lock held, none is live
+        for sub in (self.folder, self.folder / PARTS, self.folder / TIMESERIES):
+            for stale in sub.glob(".*.tmp") if sub.is_dir() else ():
+                with contextlib.suppress(FileNotFoundError):
+                    stale.unlink()
 
     def close(self) -> None:
         """Release the lock."""

@@ -244,6 +244,13 @@ def test_consolidation_keeps_every_run_once(tmp_path: Path, monkeypatch: pytest.
     one = pd.read_parquet(tmp_path / "copy.parquet").iloc[[3]]
     one.to_parquet(out / "runs" / store.part_name(3), index=False)
     pd.testing.assert_frame_equal(read_runs(out), table)
+    # a write killed half-way leaves a hidden temporary: never read as a run, removed on resume
+    stale = out / "runs" / ".part-000004.parquet.abc123.tmp"
+    stale.write_bytes(b"PAR1 half a file")
+    pd.testing.assert_frame_equal(read_runs(out), table)
+    resumed = run_experiment(spec, out=out, resume=True, progress=False)
+    assert not stale.exists()
+    pd.testing.assert_frame_equal(resumed, table)
 
 
 def test_timeseries_are_kept_per_run(tmp_path: Path) -> None:
@@ -294,10 +301,12 @@ def test_sigkill_then_resume_gives_the_uninterrupted_table(
     done = len(read_runs(out))
     assert 3 <= done < 20, f"the kill came too late to test resume ({done} runs done)"
     assert store.read_manifest(out)["status"] == "running"  # it never got to say otherwise
-    assert not list(out.rglob("*.tmp"))  # or every .tmp is a hidden temporary, never read as a part
+    # a write cut short leaves at most a hidden temporary, which is never read as a run
+    assert all(p.name.startswith(".") for p in out.rglob("*.tmp"))
     table = run_experiment(spec, out=out, backend="inprocess", resume=True, progress=False)
     full = run_experiment(spec, out=tmp_path / "uninterrupted", backend="inprocess", progress=False)
     pd.testing.assert_frame_equal(results(table), results(full), check_exact=True)
+    assert not list(out.rglob("*.tmp"))  # resuming cleared them
     sessions = store.read_manifest(out)["sessions"]
     assert [s["resumed"] for s in sessions] == [False, True] and sessions[1]["runs_to_do"] == 20 - done
     # replicates 0-1 of this spec are the reference experiment's runs, seeds and all
@@ -476,17 +485,17 @@ def test_an_unreachable_scheduler_is_a_clear_error_within_the_timeout(
 
 @pytest.mark.slow
 def test_lhs_screen_runs_from_the_command_line(tmp_path: Path) -> None:
+    spec_path = ROOT / "configs/experiments/lhs_screen.yaml"
+    n = len(build_plan(load_spec(spec_path)).runs)
     out = tmp_path / "lhs"
-    cmd = [sys.executable, "-m", "experiments.cli", "experiment", str(ROOT / "configs/experiments/lhs_screen.yaml"),
+    cmd = [sys.executable, "-m", "experiments.cli", "experiment", str(spec_path),
            "--out", str(out), "--workers", "2", "--progress", "off"]  # fmt: skip
-    start = time.monotonic()
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert time.monotonic() - start < 60
-    assert "48 ok, 0 failed of 48 runs" in done.stdout
+    assert f"{n} ok, 0 failed of {n} runs" in done.stdout
     table = read_runs(out)
-    assert len(table) == 48 and (table["status"] == "ok").all()
+    assert len(table) == n and (table["status"] == "ok").all()
     assert table["worker"].nunique() == 2
     # the screen sees its levers: more upgrade subsidy, more new-type stores (rank correlation over points)
     by_point = table.groupby("point")[["policy.store_upgrade_subsidy", "newtype_store_share"]].mean()
-    assert by_point.corr(method="spearman").iloc[0, 1] > 0.3
+    assert by_point.corr(method="spearman").iloc[0, 1] > 0.5

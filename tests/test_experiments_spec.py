@@ -95,7 +95,8 @@ def test_dry_run_prints_the_plan(capsys: pytest.CaptureFixture[str], tmp_path: P
     )
     out = capsys.readouterr().out
     assert code == 0
-    assert "48 runs" in out and "policy.annual_budget" in out
+    spec = load_spec(ROOT / "configs/experiments/lhs_screen.yaml")
+    assert f"{spec.design.samples * spec.replicates} runs" in out and "policy.annual_budget" in out
     assert not (tmp_path / "x").exists()
 
 
