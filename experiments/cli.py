@@ -8,6 +8,7 @@ is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 from collections.abc import Sequence
@@ -16,6 +17,10 @@ from pathlib import Path
 from sim.errors import InputError
 
 EXIT_INPUT = 2
+#: Exit status when the machine refuses a write (disk full, read-only, quota): not the
+#: user's input, but not a bug either.
+EXIT_WRITE = 74  # EX_IOERR of sysexits.h
+WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -222,6 +227,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("countysim: interrupted; no partial output was left behind", file=sys.stderr)
         return 130
+    except OSError as err:
+        if err.errno not in WRITE_ERRORS:
+            raise
+        where = f" {err.filename}" if err.filename else ""
+        print(
+            f"countysim: error: cannot write{where}: {err.strerror}. Everything written before is complete "
+            "(files are written atomically); free the space or fix the permission, then run the same command "
+            "again (with --resume for an experiment).",
+            file=sys.stderr,
+        )
+        return EXIT_WRITE
 
 
 if __name__ == "__main__":
