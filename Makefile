@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 OUT ?= results/baseline
 
-.PHONY: run test lint reference venv clean
+.PHONY: run test lint reference venv clean bench bench-quick
 
 # Bootstrap: a .venv from the first Python 3.12+ on the machine (pyenv's shim honours
 # .python-version), then the project with its dev extras. Re-installs when pyproject changes.
@@ -37,6 +37,18 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check sim experiments tests benchmarks
 	$(VENV)/bin/ruff format --check sim experiments tests benchmarks
+
+# Speed and memory: every benchmark, raw results in benchmarks/results/, summarised in
+# docs/PERFORMANCE.md. Slow (minutes); not part of `make test`.
+bench: $(STAMP)
+	$(PY) -m benchmarks.presets --sizes small median large --repeats 3
+	$(PY) -m benchmarks.household_decision --sizes 10000 100000 1000000 --repeats 5
+	$(PY) -m benchmarks.routing_gap --instances 200
+	$(PY) -m benchmarks.bench_runner
+
+# A quick speed regression guard (warns on a slowdown over 25%; never fails).
+bench-quick: $(STAMP)
+	$(PY) -m benchmarks.quick
 
 # Regenerate the golden files of the reference scenarios and show what changed.
 reference: $(STAMP)
