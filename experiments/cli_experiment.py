@@ -66,6 +66,11 @@ def experiment_command(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
     failed = table[table["status"] == "failed"]
+    if plan.spec.ensemble is not None and len(failed) < len(table):
+        from experiments.ensemble import write_national
+
+        write_national(plan.spec.ensemble, plan.spec._base_dir, out)
+        print(f"{plan.spec.name}: national indicators in {out / 'national.csv'}")
     print(
         f"{plan.spec.name}: {len(table) - len(failed)} ok, {len(failed)} failed of {len(plan.runs)} runs "
         f"({time.perf_counter() - start:.1f} s); table: {out / RUNS}"

@@ -86,6 +86,9 @@ class ExperimentSpec(BaseModel):
         workers: Worker processes (default: the machine's CPU count).
         scheduler: Address (or scheduler file) of a running Dask scheduler.
         connect_timeout: Seconds to wait for a Dask scheduler before giving up.
+        ensemble: A national ensemble (see :mod:`experiments.ensemble`) in place of
+            ``base``: expanded, before validation, into one labelled base per simulated
+            county, and its yearly national metrics added to ``metrics``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -104,6 +107,7 @@ class ExperimentSpec(BaseModel):
     workers: int | None = Field(None, ge=1, le=4096)
     scheduler: str | None = None
     connect_timeout: float = Field(10.0, gt=0, le=3600)
+    ensemble: dict[str, Any] | None = None
 
     #: Folder of the spec file: base scenario paths are relative to it (not part of the schema).
     _base_dir: Path | None = None
@@ -226,6 +230,8 @@ def spec_from_dict(
         base_dir: Folder that relative base scenario paths are relative to (None: the
             current directory).
     """
+    if isinstance(data, dict) and data.get("ensemble") is not None:
+        data = _with_ensemble(data, source, base_dir)
     try:
         spec = ExperimentSpec.model_validate(data)
     except ValidationError as err:
@@ -233,6 +239,18 @@ def spec_from_dict(
     spec._base_dir = base_dir
     spec._source = source
     return spec
+
+
+def _with_ensemble(data: dict[str, Any], source: str, base_dir: Path | None) -> dict[str, Any]:
+    """The spec data with its ``ensemble`` expanded to bases and yearly national metrics."""
+    from experiments.ensemble import expand_bases, parse_ensemble, year_metrics
+
+    if "base" in data:
+        raise InputError("base: give either base or ensemble, not both (the ensemble makes its own bases)", source=source)
+    ens = parse_ensemble(data["ensemble"], source)
+    ensemble = json.loads(ens.model_dump_json())
+    metrics = year_metrics(*ens.years) + list(data.get("metrics") or [])
+    return {**data, "ensemble": ensemble, "base": expand_bases(ensemble, source, base_dir), "metrics": metrics}
 
 
 def load_spec(path: str | Path) -> ExperimentSpec:
