@@ -316,7 +316,10 @@ def national_indicators(runs: pd.DataFrame, weights: dict[str, float], strata: d
             for name, v in _county_values(grp, y).items():
                 per_rep.setdefault((y, name), []).append(_estimate(v, grp["_s"], grp["_w"], name in _TOTALS))
     for (y, name), pairs in per_rep.items():
-        rows.append(_band(y, name, [p[0] for p in pairs], [p[1] for p in pairs]))
+        row = _band(y, name, [p[0] for p in pairs], [p[1] for p in pairs])
+        if name not in _TOTALS:  # shares: a normal band must not leave [0, 1]
+            row["low"], row["high"] = max(0.0, row["low"]), min(1.0, row["high"])
+        rows.append(row)
     for name in ("online_spending", "farm_online_sales"):
         for y in years[1:]:
             now, before = per_rep[(y, name)], per_rep[(y - 1, name)]
