@@ -169,18 +169,21 @@ def plan_phases() -> tuple[Phase, ...]:
     return tuple(Phase(p.name, p.zh, p.start, p.end) for p in phases)
 
 
-def target_lines() -> dict[str, list[TargetLine]]:
+def target_lines(criteria: str | Path | None = None) -> dict[str, list[TargetLine]]:
     """Reference lines by indicator: the 2025 targets and basic-tier thresholds.
 
-    Read from the default criteria file of ``sim.evaluation`` when the model has it (so a
-    change of criteria changes every figure and report), else :data:`FALLBACK_TARGETS`.
-    Only thresholds (``>=``/``<=``) become lines; "increase" targets have none.
+    Read from a criteria file of ``sim.evaluation`` when the model has it (so a change of
+    criteria changes every figure and report), else :data:`FALLBACK_TARGETS`. Only
+    thresholds (``>=``/``<=``) become lines; "increase" targets have none.
+
+    Args:
+        criteria: A criteria file (default: the model's default, configs/criteria/national.yaml).
     """
     lines: list[TargetLine] = []
     if importlib.util.find_spec("sim.evaluation") is None:
         lines = list(FALLBACK_TARGETS)
     else:
-        crit = importlib.import_module("sim.evaluation").load_criteria().criteria
+        crit = importlib.import_module("sim.evaluation").load_criteria(criteria).criteria
         for t in crit.targets_2025.items:
             if t.op in (">=", "<=") and t.threshold is not None:
                 lines.append(

@@ -226,16 +226,36 @@ def _target_date() -> pd.Timestamp:
     return pd.Timestamp(2025, 12, 31)
 
 
-def run_targets(ts: pd.DataFrame) -> list[dict[str, Any]]:
+def criteria_file(scenario: dict[str, Any]) -> tuple[Path | None, str]:
+    """The criteria file a run's scenario names, if it can be found from here, and a note
+    saying which file the report's lines come from."""
+    named = (scenario.get("evaluation") or {}).get("criteria")
+    if not named:
+        return None, "Lines from the model's default criteria file (configs/criteria/national.yaml)."
+    path = Path(named)
+    if path.is_file():
+        return path, f"Lines from the scenario's criteria file {path}."
+    return None, (
+        f"The scenario names the criteria file {named}, which is not found from here (it is relative to the "
+        "scenario file); lines from the model's default criteria file instead."
+    )
+
+
+def run_targets(ts: pd.DataFrame, criteria: str | Path | None = None) -> list[dict[str, Any]]:
     """Each reference line on an indicator of the series: the value at the end of 2025 (or
-    the run's last week if it ends earlier), whether it is met, and the first week it was."""
+    the run's last week if it ends earlier), whether it is met, and the first week it was.
+
+    Args:
+        ts: A run's weekly series.
+        criteria: The criteria file the lines come from (default: the model's default).
+    """
     from experiments.plots import target_lines
 
     dates = pd.to_datetime(ts["date"])
     upto = (dates <= _target_date()).to_numpy()
     at = int(np.flatnonzero(upto)[-1]) if upto.any() else len(ts) - 1
     out = []
-    for name, lines in target_lines().items():
+    for name, lines in target_lines(criteria).items():
         if name not in ts.columns:
             continue
         series = ts[name].to_numpy(dtype=float)
@@ -255,9 +275,10 @@ def run_targets(ts: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def _targets_section_run(ts: pd.DataFrame) -> str:
+def _targets_section_run(ts: pd.DataFrame, scenario: dict[str, Any]) -> str:
+    path, note = criteria_file(scenario)
     rows = []
-    for t in run_targets(ts):
+    for t in run_targets(ts, path):
         line = t["line"]
         rows.append(
             [
@@ -271,8 +292,9 @@ def _targets_section_run(ts: pd.DataFrame) -> str:
             ]
         )
     if not rows:
-        return "<p>No indicator of this run has a reference line.</p>"
-    return _table(["indicator", "line", "threshold", "value", "2025", "first met", "source"], rows, "targets")
+        return f"<p>{_e(note)} No indicator of this run has a reference line.</p>"
+    header = ["indicator", "line", "threshold", "value", "2025", "first met", "source"]
+    return f"<p>{_e(note)}</p>" + _table(header, rows, "targets")
 
 
 # --- run folders ----------------------------------------------------------------------------------
@@ -364,7 +386,7 @@ def run_report(folder: str | Path) -> str:
     sections = [
         ("Run", _table(["", ""], facts, "card")),
         ("Scenario card", _scenario_card(scenario)),
-        ("The plan's 2025 lines", _targets_section_run(ts)),
+        ("The plan's 2025 lines", _targets_section_run(ts, scenario)),
         ("Key numbers", _key_numbers_run(summary)),
         ("Figures", "\n".join(_figure_html(f) for f in run_figures_for_report(folder, ts))),
     ]
@@ -560,7 +582,9 @@ def _targets_section_experiment(manifest: dict[str, Any], ok: pd.DataFrame) -> s
         )
     if not rows:
         return "<p>No metric of this experiment is an indicator with a 2025 line (final-year values).</p>"
-    return _table(["metric", "line", "threshold", "runs meeting it", "share (95% interval)", "source"], rows, "targets")
+    note = "<p>Lines from the model's default criteria file (configs/criteria/national.yaml).</p>"
+    header = ["metric", "line", "threshold", "runs meeting it", "share (95% interval)", "source"]
+    return note + _table(header, rows, "targets")
 
 
 def _points_table(manifest: dict[str, Any], runs: pd.DataFrame, limit: int = 60) -> str:

@@ -75,9 +75,6 @@ FLOWS = (
     ("service_point_share", "stores as parcel points", ":", "^"),
     ("village_door_parcel_share", "parcels to the village door", "-.", "D"),
 )
-#: 2025 lines drawn on the coverage chart: the plan's express target and Shanxi's basic
-#: criteria for stores and township centres (shared/reference/tier_criteria.md).
-LINES = {"express_village_coverage": 1.0, "store_village_coverage": 0.9, "township_center_coverage": 0.9}
 
 
 def _register_cjk_font() -> None:
@@ -256,18 +253,32 @@ def _when(model: CountyModel) -> str:
     return f"week {model.rows[-1]['step']} ({model.rows[-1]['date']:%Y-%m-%d})"
 
 
+def reference_lines(model: CountyModel) -> dict[str, list[float]]:
+    """Thresholds drawn on the charts: the scenario's criteria file's 2025 targets and basic
+    tier (the same file that rates the county, so the page and the rating agree)."""
+    from sim.evaluation import criteria_for
+
+    crit = criteria_for(model.config).criteria
+    out: dict[str, list[float]] = {}
+    for item in (*crit.targets_2025.items, *crit.tiers.basic):
+        if item.op == ">=" and item.threshold is not None:
+            out.setdefault(item.indicator, []).append(float(item.threshold))
+    return out
+
+
 def draw_chart(model: CountyModel, series: tuple[tuple[str, str, str, str], ...], title: str) -> Figure:
     """Weekly indicators so far, with the 2025 lines where they apply."""
     fig = Figure(figsize=(6.4, 3.8), dpi=85)
     ax = fig.add_subplot()
     rows = model.rows
+    lines = reference_lines(model)
     dates = [r["date"] for r in rows]
     for name, label, ls, marker in series:
         values = [r[name] for r in rows]
         ax.plot(dates, values, ls=ls, marker=marker, markevery=max(1, len(rows) // 8), ms=4, color="black",
                 label=f"{label} ({BY_NAME[name].zh})")  # fmt: skip
-        if name in LINES:
-            ax.axhline(LINES[name], color="0.5", lw=0.8, ls=ls)
+        for value in lines.get(name, []):
+            ax.axhline(value, color="0.5", lw=0.8, ls=ls)
     ax.set_ylim(-0.02, 1.05)
     ax.set_xlim(model.dates[0], model.dates[-1])
     ax.set_ylabel("share")
