@@ -273,3 +273,15 @@ def test_county_map_marks_villages_without_express_and_the_county_against_each_l
             mark = "✓" if line.met(latest[name]) else "✗"
             assert f"{mark} {name.replace('_', ' ')} {latest[name]:.2f} {line.op} {line.value:g}" in box
     plt.close(fig)
+
+
+def test_target_lines_follow_the_criteria_file(tmp_path: Path) -> None:
+    evaluation = pytest.importorskip("sim.evaluation")
+    text = evaluation.DEFAULT_CRITERIA.read_text(encoding="utf-8")
+    marker = '    - indicator: store_village_coverage\n      op: ">="\n      threshold: 0.9\n'
+    assert marker in text, "the default criteria file changed shape; update this test"
+    swapped = tmp_path / "province.yaml"
+    swapped.write_text(text.replace(marker, marker.replace("0.9", "0.75")), encoding="utf-8")
+    default = {line.value for line in plots.target_lines()["store_village_coverage"]}
+    province = {line.value for line in plots.target_lines(swapped)["store_village_coverage"]}
+    assert 0.9 in default and 0.75 in province and 0.9 not in province
