@@ -1,0 +1,298 @@
+"""Calibration: behaviour parameters fitted so the national ensemble matches official series.
+
+A calibration spec (YAML) names an ensemble (the ``ensemble:`` section of an experiment
+spec), the parameters to fit (dotted scenario paths with bounds), and the targets: official
+series of ``shared/reference/official_statistics.csv`` mapped to national indicators of
+:func:`experiments.ensemble.national_indicators`. Each evaluation of the objective runs the
+ensemble through the experiment runner (same seeds every time: common random numbers make
+the objective a deterministic function of the parameters) and sums squared residuals, each
+divided by its target's scale. The optimiser is SciPy's bounded ``minimize_scalar`` for one
+parameter and Powell with bounds for several (both derivative-free: the simulated
+indicators are step functions of the parameters at fixed seeds).
+
+Official series → national indicator (why):
+
+- ``rural_online_retail_growth`` → ``online_spending_growth``: **approximate** — the
+  official figure counts sales by sellers in counties, the model's number is households'
+  online buying; documented mismatch, kept because it is the only online-volume growth
+  series; give it a large scale.
+- ``farm_online_retail_growth`` → ``farm_online_sales_growth``.
+- ``express_village_coverage`` → ``express_village_coverage`` (share of villages, year end).
+- ``leading_counties_batch`` → ``leading_counties`` (cumulative leading counties after November).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from scipy import optimize
+
+from experiments.ensemble import counties, national_indicators, parse_ensemble
+from experiments.plan import file_sha256
+from experiments.runner import run_experiment
+from experiments.spec import spec_from_dict
+from sim.config import read_yaml
+from sim.errors import InputError
+
+#: Official series → national indicator of the ensemble (see the module docstring).
+SERIES_INDICATOR: dict[str, str] = {
+    "rural_online_retail_growth": "online_spending_growth",
+    "farm_online_retail_growth": "farm_online_sales_growth",
+    "express_village_coverage": "express_village_coverage",
+    "leading_counties_batch": "leading_counties",
+}
+
+
+class Parameter(BaseModel):
+    """One fitted parameter: a scenario field and its bounds (in the field's unit)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: str = Field(min_length=3)
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Parameter:
+        if not self.low < self.high:
+            raise ValueError(f"{self.path}: low must be below high")
+        return self
+
+
+class Target(BaseModel):
+    """One target: an indicator in a year, its value and the scale residuals are divided by.
+
+    Attributes:
+        indicator: National indicator name (see :func:`experiments.ensemble.national_indicators`).
+        year: Calendar year.
+        value: Target value (official, or synthetic in the identifiability check).
+        scale: Residual scale in the indicator's unit (how far off counts as one unit of misfit).
+        series: The official series it came from (for the report).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    indicator: str
+    year: int
+    value: float
+    scale: float = Field(gt=0)
+    series: str = ""
+
+
+class CalibrationSpec(BaseModel):
+    """A calibration run (YAML; paths relative to the file).
+
+    Attributes:
+        name: Name of the output files.
+        ensemble: The ensemble section (as in an experiment spec).
+        parameters: Parameters to fit with bounds.
+        targets: Either explicit targets, or official series to read (``{series, year, scale}``).
+        official: The official statistics CSV the series are read from.
+        max_evaluations: Objective evaluations the optimiser may spend [1-1000].
+        replicates: Seeds per evaluation [1-20].
+        seed: Experiment seed of every evaluation (common random numbers).
+        workers: Worker processes per evaluation (1: in-process).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=120)
+    ensemble: dict[str, Any]
+    parameters: list[Parameter] = Field(min_length=1)
+    targets: list[dict[str, Any]] = Field(min_length=1)
+    official: Path | None = None
+    max_evaluations: int = Field(20, ge=1, le=1000)
+    replicates: int = Field(1, ge=1, le=20)
+    seed: int = Field(1, ge=0)
+    workers: int = Field(1, ge=1, le=64)
+
+
+@dataclass
+class Fit:
+    """The result: fitted values, the report table and the evaluations spent."""
+
+    values: dict[str, float]
+    report: pd.DataFrame
+    objective: float
+    evaluations: int
+
+
+def official_targets(csv: Path, wanted: list[dict[str, Any]], source: str) -> list[Target]:
+    """Targets from the official statistics file (``{series, year, scale}`` each)."""
+    df = pd.read_csv(csv)
+    out = []
+    for k, w in enumerate(wanted):
+        s, y = w.get("series"), w.get("year")
+        if s not in SERIES_INDICATOR:
+            raise InputError(
+                f"targets[{k}].series: must be one of {', '.join(SERIES_INDICATOR)} (got {s!r})", source=source
+            )
+        hit = df[(df["series"] == s) & (df["year"] == y)]
+        if hit.empty:
+            raise InputError(f"targets[{k}]: no official value of {s} in {y} in {csv}", source=source)
+        out.append(
+            Target(
+                indicator=SERIES_INDICATOR[s],
+                year=int(y),
+                value=float(hit["value"].iloc[0]),
+                scale=float(w.get("scale", 1.0)),
+                series=s,
+            )
+        )
+    return out
+
+
+def simulate(
+    ensemble: dict[str, Any], values: dict[str, float], seed: int, replicates: int, workers: int, base_dir: Path | None
+) -> pd.DataFrame:
+    """National indicators of the ensemble with ``values`` set (one runner call)."""
+    ens = dict(ensemble)
+    ens["overrides"] = {**ens.get("overrides", {}), **values}
+    spec = spec_from_dict(
+        {"name": "calibration_eval", "ensemble": ens, "design": "list", "replicates": replicates, "seed": seed},
+        source="calibration",
+        base_dir=base_dir,
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = run_experiment(
+            spec, Path(tmp) / "e", backend="inprocess" if workers == 1 else "processes", workers=workers, progress=False
+        )
+    cs = counties(parse_ensemble(spec.ensemble, "calibration"), base_dir)
+    return national_indicators(runs, {c.label: c.weight for c in cs}, {c.label: c.stratum for c in cs})
+
+
+def _compare(national: pd.DataFrame, targets: list[Target]) -> pd.DataFrame:
+    idx = national.set_index(["indicator", "year"])
+    rows = []
+    for t in targets:
+        sim = float(idx.loc[(t.indicator, t.year), "mean"]) if (t.indicator, t.year) in idx.index else math.nan
+        rows.append(
+            {
+                "series": t.series or t.indicator,
+                "indicator": t.indicator,
+                "year": t.year,
+                "official": t.value,
+                "simulated": sim,
+                "residual": sim - t.value,
+                "scaled_residual": (sim - t.value) / t.scale,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def calibrate(
+    ensemble: dict[str, Any],
+    parameters: list[Parameter],
+    targets: list[Target],
+    *,
+    max_evaluations: int = 20,
+    seed: int = 1,
+    replicates: int = 1,
+    workers: int = 1,
+    base_dir: Path | None = None,
+) -> Fit:
+    """Fit ``parameters`` so the ensemble's national indicators match ``targets``.
+
+    The objective is the sum of squared scaled residuals; a missing indicator (e.g. a
+    growth rate in a year the run does not cover) counts as a large misfit rather than
+    being dropped, so a wrong target cannot look like a perfect fit.
+    """
+    n = [0]
+
+    def objective(x: np.ndarray) -> float:
+        n[0] += 1
+        vals = {p.path: float(v) for p, v in zip(parameters, np.atleast_1d(x), strict=True)}
+        r = _compare(simulate(ensemble, vals, seed, replicates, workers, base_dir), targets)["scaled_residual"]
+        return float(np.nansum(r**2) + 1e6 * r.isna().sum())
+
+    if len(parameters) == 1:
+        p = parameters[0]
+        res = optimize.minimize_scalar(
+            objective,
+            bounds=(p.low, p.high),
+            method="bounded",
+            options={"maxiter": max_evaluations, "xatol": 1e-3 * (p.high - p.low)},
+        )
+        best = np.atleast_1d(res.x)
+    else:
+        x0 = np.array([(p.low + p.high) / 2 for p in parameters])
+        res = optimize.minimize(
+            objective,
+            x0,
+            method="Powell",
+            bounds=[(p.low, p.high) for p in parameters],
+            options={"maxfev": max_evaluations},
+        )
+        best = np.atleast_1d(res.x)
+    values = {p.path: float(v) for p, v in zip(parameters, best, strict=True)}
+    report = _compare(simulate(ensemble, values, seed, replicates, workers, base_dir), targets)
+    return Fit(values, report, float(np.nansum(report["scaled_residual"] ** 2)), n[0])
+
+
+def load_calibration(path: str | Path) -> tuple[CalibrationSpec, list[Target], Path]:
+    """Read a calibration spec; InputError naming the file and field on bad input."""
+    p = Path(path)
+    data = read_yaml(p)
+    try:
+        spec = CalibrationSpec.model_validate(data)
+    except ValidationError as err:
+        e = err.errors()[0]
+        raise InputError(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}", source=p) from None
+    base = p.resolve().parent
+    if spec.official is not None:
+        csv = spec.official if spec.official.is_absolute() else base / spec.official
+        if not csv.is_file():
+            raise InputError(f"official: file not found: {csv}", source=p)
+        targets = official_targets(csv, spec.targets, str(p))
+    else:
+        try:
+            targets = [Target.model_validate(t) for t in spec.targets]
+        except ValidationError as err:
+            raise InputError(f"targets: {err.errors()[0]['msg']}", source=p) from None
+    return spec, targets, base
+
+
+def run_calibration(path: str | Path, out_dir: str | Path) -> tuple[Fit, Path]:
+    """Calibrate from a spec file; write the fitted values (YAML) and the fit report (CSV)."""
+    spec, targets, base = load_calibration(path)
+    fit = calibrate(
+        spec.ensemble,
+        spec.parameters,
+        targets,
+        max_evaluations=spec.max_evaluations,
+        seed=spec.seed,
+        replicates=spec.replicates,
+        workers=spec.workers,
+        base_dir=base,
+    )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = dt.date.today().isoformat()
+    report = out / f"{spec.name}_{stamp}_fit.csv"
+    fit.report.to_csv(report, index=False)
+    data_file = spec.official if spec.official is None or spec.official.is_absolute() else base / spec.official
+    record = {
+        "name": spec.name,
+        "date": stamp,
+        "spec": str(Path(path)),
+        "data": str(data_file) if data_file else "explicit targets",
+        "data_sha256": file_sha256(data_file) if data_file else None,
+        "objective": fit.objective,
+        "evaluations": fit.evaluations,
+        "bounds": {p.path: [p.low, p.high] for p in spec.parameters},
+        "values": fit.values,
+        "report": report.name,
+    }
+    values = out / f"{spec.name}_{stamp}.yaml"
+    values.write_text(yaml.safe_dump(json.loads(json.dumps(record)), sort_keys=False))
+    return fit, values
