@@ -89,6 +89,15 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("folder", help="a run folder or an experiment folder")
     rep.add_argument("--out", default=None, help="HTML file to write (default FOLDER/report.html)")
 
+    cal = sub.add_parser(
+        "calibrate",
+        help="fit behaviour parameters so the national ensemble matches official series",
+        description="Fit the parameters of a calibration spec (experiments/calibration.py); writes the fitted "
+        "values (YAML, dated, naming the data) and the fit report (official vs simulated, residuals).",
+    )
+    cal.add_argument("spec", help="calibration spec YAML")
+    cal.add_argument("--out", default="configs/calibrated", help="folder for the outputs (default configs/calibrated)")
+
     viz = sub.add_parser(
         "viz",
         help="serve the live county page (Mesa SolaraViz) on localhost",
@@ -199,6 +208,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from experiments.calibration import run_calibration
+
+    fit, values = run_calibration(args.spec, args.out)
+    print(fit.report.to_string(index=False))
+    print(f"fitted values in {values} ({fit.evaluations} evaluations, objective {fit.objective:.4g})")
+    return 0
+
+
 def _cmd_viz(args: argparse.Namespace) -> int:
     from experiments.viz import serve
 
@@ -213,6 +231,7 @@ COMMANDS = {
     "experiment": _cmd_experiment,
     "report": _cmd_report,
     "viz": _cmd_viz,
+    "calibrate": _cmd_calibrate,
 }
 
 
