@@ -366,4 +366,53 @@ def write_national(ensemble: dict[str, Any], base_dir: Path | None, folder: str 
     )
     table = national_indicators(read_runs(folder), {c.label: c.weight for c in cs}, {c.label: c.stratum for c in cs})
     table.to_csv(folder / "national.csv", index=False)
+    from experiments.plots import save
+
+    figures = folder / "figures"
+    figures.mkdir(exist_ok=True)
+    save(projection_figure(table), figures, "national_projection")
     return table
+
+
+#: The plan's national 2025 targets the projection figure is set against: about 500
+#: leading counties and 90% of counties at basic tier or better (Three-Year Action Plan,
+#: 2023-07; DESIGN.md and issue 8).
+PLAN_TARGETS: dict[str, float] = {"leading_counties": 500.0, "share_basic_or_better": 0.9}
+
+
+def projection_figure(national: pd.DataFrame) -> Any:
+    """National indicators by year with 95% bands, against the plan's 2025 targets.
+
+    Four panels: cumulative leading counties (target ~500), share of counties at basic
+    tier or better (target 90%), express coverage of villages, and year-on-year growth of
+    online spending and farm online sales.
+    """
+    import matplotlib.pyplot as plt
+
+    from experiments.plots import configure_fonts
+
+    configure_fonts()
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7))
+    panels = [
+        ("leading_counties", "Leading counties (cumulative, after November)", None),
+        ("share_basic_or_better", "Share of counties at basic tier or better", None),
+        ("express_village_coverage", "Express coverage of administrative villages", None),
+        ("online_spending_growth", "Year-on-year growth", "farm_online_sales_growth"),
+    ]
+    for ax, (name, title, second) in zip(axes.flat, panels, strict=True):
+        for ind, colour in ((name, "C0"), (second, "C1")):
+            if ind is None:
+                continue
+            d = national[national["indicator"] == ind].sort_values("year")
+            if d.empty:
+                continue
+            ax.fill_between(d["year"], d["low"], d["high"], color=colour, alpha=0.25, label=f"{ind} 95% band")
+            ax.plot(d["year"], d["mean"], "o-", color=colour, label=ind)
+        if name in PLAN_TARGETS:
+            ax.axhline(PLAN_TARGETS[name], color="red", ls="--", label=f"plan target 2025: {PLAN_TARGETS[name]:g}")
+        ax.set_title(title, fontsize=10)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.legend(fontsize=7)
+    fig.suptitle("National ensemble projection against the plan's targets")
+    fig.tight_layout()
+    return fig

@@ -13,6 +13,7 @@ from experiments.ensemble import (
     load_typology,
     national_indicators,
     parse_ensemble,
+    write_national,
 )
 from experiments.runner import run_experiment
 from experiments.spec import load_spec, spec_from_dict
@@ -88,6 +89,11 @@ def _run(tmp_path: Path, typ: Path, sample: str, replicates: int) -> pd.DataFram
     spec = spec_from_dict({"name": f"t_{sample}", "ensemble": ens, "design": "list", "replicates": replicates})
     runs = run_experiment(spec, tmp_path / sample, backend="inprocess", progress=False)
     cs = counties(parse_ensemble(spec.ensemble, "t"))
+    if sample == "stratified":  # the files `countysim experiment` writes for an ensemble
+        written = write_national(spec.ensemble, None, tmp_path / sample)
+        assert (tmp_path / sample / "figures" / "national_projection.png").stat().st_size > 10_000
+        assert len(pd.read_csv(tmp_path / sample / "counties.csv")) == 4
+        assert len(written) == len(pd.read_csv(tmp_path / sample / "national.csv"))
     return national_indicators(runs, {c.label: c.weight for c in cs}, {c.label: c.stratum for c in cs})
 
 
