@@ -1,8 +1,8 @@
 """Designs: which lever settings an experiment runs.
 
 ``list`` zips the levers' value lists; ``grid`` takes their full product; ``lhs`` (SciPy's
-Latin hypercube), ``sobol`` (SALib's Saltelli/Sobol' sampler) and ``morris`` (SALib's
-trajectories) sample the unit hypercube, which each lever then maps to its own values.
+Latin hypercube), ``sobol`` (SALib's Saltelli/Sobol' sampler), ``morris`` (SALib's
+trajectories) and ``efast`` (SALib's eFAST search curves) sample the unit hypercube, which each lever then maps to its own values.
 The samplers come from the libraries that analyse their output, so a design written
 here can be analysed by SALib without reordering; the unit matrix and SALib "problem"
 are kept with the results for that purpose.
@@ -19,9 +19,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from experiments.levers import Lever
 
-Method = Literal["list", "grid", "lhs", "sobol", "morris"]
-METHODS: tuple[str, ...] = ("list", "grid", "lhs", "sobol", "morris")
-SAMPLING = ("lhs", "sobol", "morris")
+Method = Literal["list", "grid", "lhs", "sobol", "morris", "efast"]
+METHODS: tuple[str, ...] = ("list", "grid", "lhs", "sobol", "morris", "efast")
+SAMPLING = ("lhs", "sobol", "morris", "efast")
+
+#: eFAST's interference parameter M (harmonics summed per frequency), SALib's default: the
+#: sampler and the analysis must agree on it, and a fixed value keeps specs short.
+EFAST_HARMONICS = 4
+#: eFAST needs more than 4·M² points per search curve (SALib's Nyquist condition).
+EFAST_MIN_SAMPLES = 4 * EFAST_HARMONICS**2 + 1
 
 
 class Design(BaseModel):
@@ -31,7 +37,8 @@ class Design(BaseModel):
         method: list | grid | lhs | sobol | morris.
         samples: lhs: number of points; sobol: base sample size N (a power of 2; SALib
             runs N·(2k+2) points with second-order indices, N·(k+2) without); morris:
-            number of trajectories (each of k+1 points).
+            number of trajectories (each of k+1 points); efast: points per lever's search
+            curve (above 64; N·k points in all).
         second_order: sobol: also sample for second-order indices.
         levels: morris: grid levels per lever (even).
         optimal_trajectories: morris: pick this many well-spread trajectories out of
@@ -60,11 +67,16 @@ class Design(BaseModel):
         if m in SAMPLING and self.samples is None:
             raise ValueError(f"the {m} design needs samples")
         if m not in SAMPLING and self.samples is not None:
-            raise ValueError(f"samples applies to lhs, sobol and morris, not to {m}")
+            raise ValueError(f"samples applies to lhs, sobol, morris and efast, not to {m}")
         if m == "sobol" and self.samples is not None and self.samples & (self.samples - 1):
             lo = 1 << (self.samples.bit_length() - 1)
             raise ValueError(
                 f"Sobol' sequences need samples to be a power of 2 (got {self.samples}; try {lo} or {2 * lo})"
+            )
+        if m == "efast" and self.samples is not None and self.samples < EFAST_MIN_SAMPLES:
+            raise ValueError(
+                f"eFAST needs samples above 4·M² = {EFAST_MIN_SAMPLES - 1} points per lever with M = "
+                f"{EFAST_HARMONICS} harmonics (got {self.samples}; try {EFAST_MIN_SAMPLES} or more)"
             )
         if m == "morris" and self.levels % 2:
             raise ValueError(f"morris needs an even number of levels (got {self.levels})")
@@ -137,6 +149,10 @@ def sample(design: Design, levers: list[Lever], rng: np.random.Generator) -> Des
         from SALib.sample import sobol
 
         unit = sobol.sample(problem, design.samples, calc_second_order=design.second_order, scramble=True, seed=rng)
+    elif m == "efast":
+        from SALib.sample import fast_sampler
+
+        unit = fast_sampler.sample(problem, design.samples, M=EFAST_HARMONICS, seed=rng)
     else:
         from SALib.sample import morris
 

@@ -307,7 +307,7 @@ class Lever(BaseModel):
         if self.range is None or self.steps is None:
             raise ValueError(
                 f"lever {self.path}: a grid needs values, or a range with steps "
-                "(distributions are for sampling designs: lhs, sobol, morris)"
+                "(distributions are for sampling designs: lhs, sobol, morris, efast)"
             )
         xs = np.linspace(self.range[0], self.range[1], self.steps)
         if self.info.kind == "int":

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.indicators import BY_NAME
 
-Stat = Literal["final_year", "final", "mean", "max", "min", "at", "first_reaching"]
+Stat = Literal["final_year", "final", "mean", "max", "min", "at", "first_reaching", "change"]
 
 #: What each statistic means (shown in errors and docs).
 STATS: dict[str, str] = {
@@ -31,6 +31,8 @@ STATS: dict[str, str] = {
     "min": "smallest weekly value over `year`, or `from`..`to`, or the whole run",
     "at": "the value in the week containing `date`",
     "first_reaching": "the first week's date on which the value reaches `threshold` (NaT if never)",
+    "change": "the value in the last simulated week minus the value in the first (what an `increase` target of "
+    "the 2025 scoreboard compares)",
 }
 
 _WINDOW_STATS = ("mean", "max", "min")
@@ -104,6 +106,8 @@ class Metric(BaseModel):
             return ind
         if self.stat == "final":
             return f"{ind}.final"
+        if self.stat == "change":
+            return f"{ind}.change"
         if self.stat == "at":
             return f"{ind}.at_{self.date}"
         if self.stat == "first_reaching":
@@ -167,6 +171,8 @@ def compute(metric: Metric, timeseries: pd.DataFrame, summary: dict[str, float])
     dates = pd.DatetimeIndex(timeseries["date"])
     if metric.stat == "final":
         return float(values[-1])
+    if metric.stat == "change":
+        return float(values[-1] - values[0])
     if metric.stat == "at":
         # the week containing the date: the last week starting on or before it
         k = int(dates.searchsorted(pd.Timestamp(metric.date), side="right")) - 1

@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from experiments.design import Design
+from experiments.design import SAMPLING, Design
 from experiments.levers import Distribution, Lever
 from experiments.metrics import Metric
 from experiments.store import RESERVED_COLUMNS
@@ -42,6 +42,44 @@ BACKENDS: tuple[str, ...] = ("inprocess", "processes", "dask")
 #: Spec fields that say where and how fast to run, not what: they may change between
 #: an interrupted session and its resumption without changing any result.
 EXECUTION_FIELDS = ("backend", "workers", "scheduler", "connect_timeout")
+#: Spec fields that say how the finished runs are analysed: they change no run either.
+ANALYSIS_FIELDS = ("sensitivity",)
+
+
+class SensitivitySettings(BaseModel):
+    """How an experiment's runs are analysed (see :mod:`experiments.analysis`).
+
+    ``countysim experiment`` analyses a Sobol', Morris or eFAST design when it finishes,
+    and any design that has this section; ``countysim analyze DIR`` does it again later.
+
+    Attributes:
+        methods: SALib methods (default by design: sobol → sobol, morris → morris,
+            efast → efast, lhs → pawn and delta). PAWN and delta read lhs, sobol and efast
+            designs; ``[]`` skips the indices and keeps the target analysis.
+        metrics: Metric columns to analyse (default: every numeric metric).
+        resamples: Bootstrap resamples of the confidence intervals.
+        conf_level: Confidence level of the intervals.
+        tolerance: Largest change of an index between n/2 and n, and largest interval
+            half-width, that the convergence check accepts.
+        targets: Also compute attainment of the 2025 targets, PRIM boxes and the cost frontier.
+        probability: Frontier: the cheapest setting must meet every target with at least
+            this probability (share of its replicates).
+        density: PRIM: the share of runs in a box that must meet (or miss) the targets.
+        cost: Metric columns added up as the fiscal cost (default: the end values of
+            subsidy_spent and funds_leaked when the spec keeps them).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    methods: list[Literal["sobol", "morris", "efast", "pawn", "delta"]] | None = None
+    metrics: list[str] | None = Field(None, min_length=1)
+    resamples: int = Field(200, ge=10, le=100_000)
+    conf_level: float = Field(0.95, gt=0, lt=1)
+    tolerance: float = Field(0.1, gt=0, le=1)
+    targets: bool = True
+    probability: float = Field(0.8, gt=0, le=1)
+    density: float = Field(0.8, gt=0, le=1)
+    cost: list[str] | None = Field(None, min_length=1)
 
 
 class BaseScenario(BaseModel):
@@ -89,6 +127,8 @@ class ExperimentSpec(BaseModel):
         ensemble: A national ensemble (see :mod:`experiments.ensemble`) in place of
             ``base``: expanded, before validation, into one labelled base per simulated
             county, and its yearly national metrics added to ``metrics``.
+        sensitivity: How the runs are analysed when they finish (indices, convergence,
+            target attainment, PRIM boxes, frontier); see :class:`SensitivitySettings`.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -108,6 +148,7 @@ class ExperimentSpec(BaseModel):
     scheduler: str | None = None
     connect_timeout: float = Field(10.0, gt=0, le=3600)
     ensemble: dict[str, Any] | None = None
+    sensitivity: SensitivitySettings | None = None
 
     #: Folder of the spec file: base scenario paths are relative to it (not part of the schema).
     _base_dir: Path | None = None
@@ -145,17 +186,60 @@ class ExperimentSpec(BaseModel):
         clash = sorted(set(columns) & (set(RESERVED_COLUMNS) | set(paths)))
         if clash:
             raise ValueError(f"metrics: the name {', '.join(clash)} is taken by a column of the runs table")
-        if self.design.method in ("lhs", "sobol", "morris") and not self.levers:
+        if self.design.method in SAMPLING and not self.levers:
             raise ValueError(f"design: the {self.design.method} design samples levers, but none are given")
+        if self.sensitivity is not None:
+            self._check_sensitivity(self.sensitivity)
         return self
+
+    def _check_sensitivity(self, s: SensitivitySettings) -> None:
+        from experiments.sensitivity import READS, sample_size_error
+
+        design = self.design.method
+        for m in self.analysis_methods():
+            if design not in READS[m]:
+                raise ValueError(
+                    f"sensitivity.methods: {m} cannot read a {design} design (it reads {', '.join(READS[m])} designs)"
+                )
+            if m in ("pawn", "delta"):
+                k = len(self.levers)
+                n = self.design.samples or 0
+                points = {"lhs": n, "efast": n * k, "sobol": n * (2 * k + 2 if self.design.second_order else k + 2)}
+                why = sample_size_error(m, points.get(design, 0))
+                if why:
+                    raise ValueError(f"sensitivity.methods: {why.replace(' n ', ' the design to have ')}")
+        numeric = {m.column for m in self.metrics if not m.is_date}
+        dates = {m.column for m in self.metrics if m.is_date}
+        for key in ("metrics", "cost"):
+            for c in getattr(s, key) or []:
+                if c in dates:
+                    raise ValueError(f"sensitivity.{key}: {c} is a date, not a number")
+                if c not in numeric:
+                    raise ValueError(
+                        f"sensitivity.{key}: {c} is not a metric of this spec (metrics: {', '.join(sorted(numeric))})"
+                    )
+
+    def analysis_methods(self) -> list[str]:
+        """The sensitivity methods this experiment is analysed with ([] for none)."""
+        from experiments.sensitivity import DEFAULT_METHODS
+
+        if self.sensitivity is not None and self.sensitivity.methods is not None:
+            return list(dict.fromkeys(self.sensitivity.methods))
+        return list(DEFAULT_METHODS.get(self.design.method, ()))
+
+    @property
+    def analysed(self) -> bool:
+        """Whether ``countysim experiment`` analyses the runs when they finish: a Sobol',
+        Morris or eFAST design, or any design with a ``sensitivity`` section."""
+        return self.sensitivity is not None or self.design.method in ("sobol", "morris", "efast")
 
     def canonical(self) -> dict[str, Any]:
         """The spec as plain JSON data with every default filled in."""
         return json.loads(self.model_dump_json(by_alias=True))
 
     def content_hash(self) -> str:
-        """Hash of what the spec asks to compute (execution settings left out)."""
-        data = {k: v for k, v in self.canonical().items() if k not in EXECUTION_FIELDS}
+        """Hash of what the spec asks to run (execution and analysis settings left out)."""
+        data = {k: v for k, v in self.canonical().items() if k not in (*EXECUTION_FIELDS, *ANALYSIS_FIELDS)}
         return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
     def resolve(self, p: Path) -> Path:
@@ -189,6 +273,7 @@ _MODELS: dict[str, type[BaseModel]] = {
     "design": Design,
     "metrics": Metric,
     "distribution": Distribution,
+    "sensitivity": SensitivitySettings,
 }
 
 
