@@ -119,7 +119,7 @@ class DurablePurchases:
         need = max(0, target - (len(towns) - len(missing)))
         built = 0
         for t in missing[:need]:
-            if not m.government.pay("charging", p.charging_cost_per_township):
+            if not m.government.pay("charging", p.charging_cost_per_township, place=t):
                 break
             self.charging[t] = True
             built += 1

@@ -34,10 +34,10 @@ class ServiceCenter(FixedAgent):
         """Train this month's cohort; returns the real households that became able to sell.
 
         Capacity is the centre's own plus the programme's ``policy.training_capacity``.
-        Every trainee's cost is paid from the e-commerce training programme as far as its
-        funds go; the base capacity runs even when they are gone (the centre's own
-        budget), the extra capacity only as far as the programme pays. A household enrols
-        once, whether or not the training makes it a seller.
+        The centre pays for its own places; the programme pays for its places
+        (``policy.training_cost_per_trainee`` each) as far as its funds go, and only for
+        places that are filled. A household enrols once, whether or not the training makes
+        it a seller.
         """
         m = self.model
         a = m.config.anchors
@@ -52,9 +52,10 @@ class ServiceCenter(FixedAgent):
         base = a.training_capacity_per_month
         extra = m.config.policy.training_capacity
         cost = m.config.policy.training_cost_per_trainee
-        paid = m.government.pay_up_to("ecommerce_training", (base + extra) * cost)
-        extra_paid = max(0.0, paid / cost - base) if cost > 0 else extra
-        capacity = base + min(extra, extra_paid)
+        demand = float(hh.weight[candidates].sum())
+        wanted = max(0.0, min(extra, demand - base))  # programme places that would be filled
+        paid = m.government.pay_up_to("ecommerce_training", wanted * cost)
+        capacity = base + (paid / cost if cost > 0 else wanted)
         # younger heads are likelier to enrol: order by a random key scaled by age
         order = candidates[np.argsort(keys[candidates] * hh.age_head[candidates], kind="stable")]
         take = order[np.cumsum(hh.weight[order]) <= capacity + 1e-9]
