@@ -1,4 +1,4 @@
-"""The ``countysim`` command: run | validate | schema | indicators | experiment | report | viz.
+"""The ``countysim`` command: run | validate | schema | indicators | experiment | analyze | report | viz | calibrate.
 
 Input problems (a bad scenario, map file, override or path) are reported as one
 paragraph naming the file and field, with exit status 2 and no traceback; anything else
@@ -79,6 +79,22 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--retry-failed", action="store_true", help="with --resume, also redo runs that failed")
     exp.add_argument("--progress", choices=("auto", "on", "off"), default="auto", help="progress bar")
     exp.add_argument("--dry-run", action="store_true", help="validate and print the plan without running anything")
+    exp.add_argument(
+        "--no-analysis", action="store_true", help="skip the sensitivity and target analysis of a GSA design at the end"
+    )
+
+    ana = sub.add_parser(
+        "analyze",
+        help="sensitivity indices, target attainment, PRIM boxes and cost frontier of an experiment folder",
+        description="Analyse the runs of an experiment folder (finished or not) and write sensitivity.csv/json, "
+        "attainment.csv/json, prim_boxes.json, frontier.csv and figures into it; see docs/USER_GUIDE.md.",
+    )
+    ana.add_argument("folder", help="an experiment folder")
+    ana.add_argument("--methods", default=None, metavar="M,M", help="sobol, morris, efast, pawn, delta (default: by design)")
+    ana.add_argument("--resamples", type=int, default=None, help="bootstrap resamples (default: spec, else 200)")
+    ana.add_argument("--tolerance", type=float, default=None, help="convergence tolerance (default: spec, else 0.1)")
+    ana.add_argument("--no-targets", action="store_true", help="skip attainment, PRIM and frontier")
+    ana.add_argument("--no-figures", action="store_true", help="skip figures")
 
     rep = sub.add_parser(
         "report",
@@ -201,6 +217,12 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
     return experiment_command(args)
 
 
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from experiments.cli_experiment import analyze_command
+
+    return analyze_command(args)
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from experiments.report import write_report
 
@@ -229,6 +251,7 @@ COMMANDS = {
     "schema": _cmd_schema,
     "indicators": _cmd_indicators,
     "experiment": _cmd_experiment,
+    "analyze": _cmd_analyze,
     "report": _cmd_report,
     "viz": _cmd_viz,
     "calibrate": _cmd_calibrate,

@@ -1,4 +1,4 @@
-"""``countysim experiment SPEC``: run an experiment from the command line.
+"""``countysim experiment SPEC`` and ``countysim analyze DIR``: run and analyse experiments.
 
 Kept apart from ``cli.py`` so that the other subcommands do not import the experiment
 machinery. Input problems raise :class:`~sim.errors.InputError`, which ``cli.main``
@@ -82,4 +82,41 @@ def experiment_command(args: argparse.Namespace) -> int:
         print(
             f"  (error and traceback columns of {out / RUNS}; rerun them with --resume --retry-failed)", file=sys.stderr
         )
+    if plan.spec.analysed and not getattr(args, "no_analysis", False) and len(failed) < len(table):
+        from experiments.analysis import analyze_experiment
+
+        began = time.perf_counter()
+        summary = analyze_experiment(out)
+        print(summary.text())
+        print(f"{plan.spec.name}: analysis in {time.perf_counter() - began:.1f} s; again with: countysim analyze {out}")
+    return 0
+
+
+def analyze_command(args: argparse.Namespace) -> int:
+    """``countysim analyze DIR``: sensitivity, attainment, PRIM and frontier of an experiment folder."""
+    from experiments.analysis import analyze_experiment
+    from experiments.sensitivity import METHODS
+    from sim.errors import InputError
+
+    methods = None
+    if args.methods is not None:
+        methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+        bad = [m for m in methods if m not in METHODS]
+        if bad:
+            raise InputError(
+                f"unknown method(s) {', '.join(bad)}; choose from {', '.join(METHODS)}", "command line", "--methods"
+            )
+    if args.resamples is not None and args.resamples < 10:
+        raise InputError(f"--resamples must be at least 10 (got {args.resamples})", "command line", "--resamples")
+    if args.tolerance is not None and not 0 < args.tolerance <= 1:
+        raise InputError(f"--tolerance must lie in (0, 1] (got {args.tolerance})", "command line", "--tolerance")
+    summary = analyze_experiment(
+        args.folder,
+        methods=methods,
+        resamples=args.resamples,
+        tolerance=args.tolerance,
+        targets=False if args.no_targets else None,
+        figures=not args.no_figures,
+    )
+    print(summary.text())
     return 0
