@@ -427,6 +427,67 @@ def read_sensitivity(folder: Path) -> pd.DataFrame | None:
     return None
 
 
+def sobol_rows(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The rows of a sensitivity table that carry first-order and total indices, from one
+    method and one base scenario (tables from several bases or methods, e.g. Morris rows
+    without S1/ST, would otherwise mix in one bar chart), and a caption saying which."""
+    rows = table[table["S1"].notna() | table["ST"].notna()]
+    what = []
+    for col in ("method", "base"):
+        if col in rows.columns and rows[col].nunique() > 1:
+            first = rows[col].iloc[0]
+            rows = rows[rows[col] == first]
+            what.append(f"{col} {first}")
+        elif col in rows.columns and len(rows):
+            what.append(f"{col} {rows[col].iloc[0]}")
+    return rows, (" (" + ", ".join(what) + ")") if what else ""
+
+
+#: Tables other analyses leave in an experiment folder, shown when present (first rows).
+ANALYSIS_TABLES = {
+    "national.csv": "National indicators (national ensemble) by year, with 95% bands",
+    "attainment.csv": "Probability of meeting each 2025 target",
+    "frontier.csv": "Design points on the cost frontier",
+}
+
+
+def _analysis_tables(folder: Path, limit: int = 60) -> list[tuple[str, str]]:
+    out = []
+    for name, title in ANALYSIS_TABLES.items():
+        path = folder / name
+        if not path.is_file():
+            continue
+        try:
+            table = pd.read_csv(path)
+        except Exception as exc:
+            raise InputError(f"cannot be read as CSV ({exc})", source=path) from None
+        rows = [[_e(_num(v)) for v in r] for r in table.head(limit).itertuples(index=False)]
+        more = (
+            f"<p>First {limit} of {len(table)} rows; the whole table is {_e(name)}.</p>" if len(table) > limit else ""
+        )
+        out.append((title, _table([str(c) for c in table.columns], rows, "numbers") + more))
+    return out
+
+
+def _national_tiers(folder: Path) -> Any | None:
+    """The tier distribution by year from a national ensemble's ``national.csv``, if any."""
+    path = folder / "national.csv"
+    if not path.is_file():
+        return None
+    from experiments import plots
+
+    table = pd.read_csv(path)
+    if not {"indicator", "year", "mean"} <= set(table.columns):
+        return None
+    tiers = table[table["indicator"].astype(str).str.startswith("share_tier_")]
+    if tiers.empty:
+        return None
+    shares = tiers.assign(tier=tiers["indicator"].str.removeprefix("share_tier_")).pivot(
+        index="year", columns="tier", values="mean"
+    )
+    return plots.tier_distribution(shares)
+
+
 def _metric_indicator(manifest: dict[str, Any], column: str) -> tuple[str | None, str | None]:
     info = manifest.get("columns", {}).get("metrics", {}).get(column, {})
     return info.get("indicator"), info.get("stat")
@@ -467,16 +528,23 @@ def experiment_figures(folder: Path, manifest: dict[str, Any], runs: pd.DataFram
     metrics = [c for c in metrics if pd.api.types.is_numeric_dtype(ok[c]) and ok[c].notna().any()]
     sens = read_sensitivity(folder)
     if sens is not None:
-        figures.append(
-            _fig(
-                "sensitivity",
-                plots.sensitivity_bars(sens),
-                "First-order and total sensitivity indices of each lever, with confidence intervals.",
+        bars, which = sobol_rows(sens)
+        if len(bars):
+            figures.append(
+                _fig(
+                    "sensitivity",
+                    plots.sensitivity_bars(bars),
+                    f"First-order and total sensitivity indices of each lever, with confidence intervals{which}.",
+                )
             )
+            # heat maps over the two levers that matter most
+            top = bars.sort_values("ST", ascending=False)["parameter"].tolist()
+            levers = [p for p in dict.fromkeys(top) if p in levers] + [p for p in levers if p not in top]
+    national = _national_tiers(folder)
+    if national is not None:
+        figures.append(
+            _fig("national_tiers", national, "Shares of county units by tier at the end of each year (national.csv).")
         )
-        # heat maps over the two levers that matter most for the first metric
-        top = sens.sort_values("ST", ascending=False)["parameter"].tolist()
-        levers = [p for p in dict.fromkeys(top) if p in levers] + [p for p in levers if p not in top]
     if len(levers) >= 2:
         x, y = levers[0], levers[1]
         for m in metrics[:MAX_HEATMAP_METRICS]:
@@ -528,6 +596,11 @@ def experiment_figures(folder: Path, manifest: dict[str, Any], runs: pd.DataFram
         atomic.write_bytes(fig_dir / f"{f.name}.png", f.png)
         if f.svg is not None:
             atomic.write_bytes(fig_dir / f"{f.name}.svg", f.svg)
+    # figures other analyses of this folder drew (countysim analyze, the national ensemble)
+    mine = {f.name for f in figures}
+    for path in sorted(fig_dir.glob("*.png")) if fig_dir.is_dir() else []:
+        if path.stem not in mine:
+            figures.append(Figure(path.stem, path.read_bytes(), "Drawn by another analysis of this folder."))
     return figures
 
 
@@ -668,12 +741,17 @@ def experiment_report(folder: str | Path) -> str:
     sens = read_sensitivity(folder)
     sens_html = ""
     if sens is not None:
+        # the indices each row has: Sobol'/eFAST S1 and ST, Morris mu* and sigma, PAWN, delta
+        extra = [c for c in ("method", "base") if c in sens.columns]
+        indices = ("S1", "S1_conf", "ST", "ST_conf", "mu_star", "mu_star_conf", "sigma", "pawn", "delta")
+        shown = [c for c in indices if c in sens.columns and sens[c].notna().any()]
         rows = [
-            [_ind_label(r["metric"]), f"<code>{_e(r['parameter'])}</code>"]
-            + [_num(r[c]) for c in ("S1", "S1_conf", "ST", "ST_conf")]
+            [_e(r[c]) for c in extra]
+            + [_ind_label(r["metric"]), f"<code>{_e(r['parameter'])}</code>"]
+            + [_num(r[c]) for c in shown]
             for _, r in sens.iterrows()
         ]
-        sens_html = _table(["metric", "lever", "S1", "± S1", "ST", "± ST"], rows, "numbers")
+        sens_html = _table([*extra, "metric", "lever", *shown], rows, "numbers")
     sections = [
         ("Experiment card", card),
         ("The plan's 2025 lines: how often they are met", _targets_section_experiment(manifest, ok)),
@@ -682,6 +760,7 @@ def experiment_report(folder: str | Path) -> str:
     ]
     if sens_html:
         sections.append(("Sensitivity indices", sens_html))
+    sections += _analysis_tables(folder)
     figures = experiment_figures(folder, manifest, runs)
     sections.append(
         ("Figures", "\n".join(_figure_html(f) for f in figures) or "<p>No figure: no finished run varies a lever.</p>")

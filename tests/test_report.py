@@ -262,3 +262,52 @@ def test_bad_folders_exit_2_with_a_clear_message(
     assert err.startswith("countysim: error:") and message in err, err
     assert "Traceback" not in err
     assert not (target / "report.html").exists() if target.is_dir() else True
+
+
+def test_experiment_report_shows_what_other_analyses_left(experiment_folder: Path, tmp_path: Path) -> None:
+    """Several methods in one sensitivity table (Morris rows have no S1/ST), a national
+    ensemble's national.csv, and a figure another analysis drew: all reach the page."""
+    import matplotlib.pyplot as plt
+
+    sens = pd.DataFrame(
+        {
+            "method": ["morris", "morris", "sobol", "sobol"],
+            "metric": ["store_village_coverage"] * 4,
+            "parameter": [SUBSIDY, FEE, SUBSIDY, FEE],
+            "S1": [np.nan, np.nan, 0.5, 0.2],
+            "S1_conf": [np.nan, np.nan, 0.1, 0.1],
+            "ST": [np.nan, np.nan, 0.6, 0.3],
+            "ST_conf": [np.nan, np.nan, 0.1, 0.1],
+            "mu_star": [0.31, 0.07, np.nan, np.nan],
+        }
+    )
+    national = pd.DataFrame(
+        [
+            {"year": y, "indicator": f"share_tier_{t}", "mean": m, "low": m, "high": m}
+            for y, shares in ((2024, (0.5, 0.4, 0.1, 0.0)), (2025, (0.1, 0.5, 0.3, 0.1)))
+            for t, m in zip(("none", "basic", "enhanced", "advanced"), shares, strict=True)
+        ]
+    )
+    created = [experiment_folder / "sensitivity.csv", experiment_folder / "national.csv"]
+    foreign = experiment_folder / "figures" / "drawn_elsewhere.png"
+    sens.to_csv(created[0], index=False)
+    national.to_csv(created[1], index=False)
+    foreign.parent.mkdir(exist_ok=True)
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    fig.savefig(foreign)
+    plt.close(fig)
+    out = tmp_path / "page.html"
+    try:
+        assert main(["report", str(experiment_folder), "--out", str(out)]) == 0
+    finally:
+        for p in (*created, foreign):
+            p.unlink()
+    page, text = parse(out)
+    assert_self_contained(page, text)
+    for name in ("sensitivity", "national_tiers", "drawn_elsewhere"):
+        assert f'id="fig-{name}"' in text
+    assert "(method sobol)" in text  # the bars are the Sobol' rows, and say so
+    section = text.split("Sensitivity indices</h2>", 1)[1].split("</table>", 1)[0]
+    assert "<th>mu_star</th>" in section and "morris" in section
+    assert "National indicators (national ensemble)" in text and "share_tier_enhanced" in text
