@@ -482,8 +482,8 @@ def analyze_experiment(
                         source=str(folder),
                     )  # fmt: skip
                 except InputError as err:
-                    notes.append(f"{method} on {label}: {err.message}")
-                    continue
+                    where = "--methods" if methods is not None else "design.samples"
+                    raise InputError(f"{method} cannot analyse this design: {err.message}", folder, where) from None
                 summary.sensitivity[(label, method)] = result
         table = sensitivity_tables(summary.sensitivity)
         index_cols = [c for c in INDEX_COLUMNS[2:] if c in table.columns]

@@ -27,6 +27,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from experiments.sensitivity import one_blas_thread
 from sim.errors import InputError
 
 Op = Literal[">=", "<=", ">"]
@@ -187,7 +188,10 @@ def wilson(successes: float, n: float, conf_level: float = 0.95) -> tuple[float,
     denom = 1 + z**2 / n
     centre = (p + z**2 / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # at p = 0 or 1 one end is exactly 0 or 1 (rounding would leave it a hair inside)
+    lo = 0.0 if successes == 0 else max(0.0, centre - half)
+    hi = 1.0 if successes == n else min(1.0, centre + half)
+    return lo, hi
 
 
 @dataclass
@@ -347,7 +351,7 @@ def attainment(
             "auc": None,
         }
         if 0 < met < n and features.shape[1]:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), one_blas_thread():
                 warnings.simplefilter("ignore")
                 rows, auc = _dependence(name, features[have], y, resamples, conf_level, seed)
             dep_rows.extend(rows)

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments.sensitivity import one_blas_thread
 from sim.errors import InputError
 
 #: Smallest share of runs a box may hold (PRIM's ``mass_min``).
@@ -167,7 +168,7 @@ def find_box(
     level = logger.level
     logger.setLevel(logging.WARNING)
     try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), one_blas_thread():
             warnings.simplefilter("ignore")
             p = prim.Prim(inputs, y.copy(), peel_alpha=PEEL_ALPHA, mass_min=mass_min)
             box = p.find_box()

@@ -289,13 +289,28 @@ def _jsonable(v: Any) -> Any:
 
 
 @contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run tiny linear algebra on one BLAS thread.
+
+    The estimators here make thousands of very small BLAS calls (a kernel density per
+    class and resample in delta, a logistic fit per bootstrap resample); waking a pool of
+    BLAS threads for each costs far more than the work itself, up to a hundredfold on a
+    busy two-core machine.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+@contextlib.contextmanager
 def _quiet_salib(seed: int) -> Iterator[None]:
     """Seed NumPy's global generator for SALib code that uses it, and restore it and the
     warning filters afterwards (SALib's delta module changes the global filters)."""
     state = np.random.get_state()
     np.random.seed(seed % 2**32)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), one_blas_thread():
             warnings.simplefilter("ignore")
             with np.errstate(all="ignore"):
                 yield
