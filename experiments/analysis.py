@@ -63,6 +63,10 @@ from sim.errors import InputError
 MAX_TARGET_FIGURES = 8
 #: Bootstrap refits of each logistic model at most (each is a full fit).
 MAX_LOGISTIC_RESAMPLES = 100
+#: PRIM boxes printed on the terminal at most (all are in prim_boxes.json).
+MAX_SUMMARY_BOXES = 4
+#: Metrics per index figure (one panel each); more make further figures.
+PANELS_PER_FIGURE = 4
 
 
 @dataclass
@@ -100,8 +104,7 @@ class AnalysisSummary:
                 top = _top(r, metric)
                 share = seeds.get(metric)
                 seed = f"; the seed makes {share:.0%} of its run-to-run variance" if _finite(share) else ""
-                if top:
-                    lines.append(f"  {metric}: most influential {top}{seed}")
+                lines.append(f"  {metric}: most influential {top}{seed}" if top else f"  {metric}:")
                 lines.append(f"    {conv['verdict']}")
         if self.attainment is not None:
             for _, row in self.attainment.probabilities.iterrows():
@@ -111,14 +114,23 @@ class AnalysisSummary:
                 )
             for m in self.attainment.missing:
                 lines.append(f"target {m['name']}: not measured; {m['hint']}")
-        for box in self.boxes:
-            if box.outcome == ALL_GOALS:
-                lines.append("PRIM: " + box.describe())
+        if self.attainment is not None:
+            shown = [b for b in self.boxes if b.outcome == ALL_GOALS]
+            shown += [b for b in self.boxes if b.outcome != ALL_GOALS and b.reached][: MAX_SUMMARY_BOXES - len(shown)]
+            lines.extend("PRIM: " + b.describe() for b in shown)
+            if not any(b.outcome == ALL_GOALS for b in self.boxes):
+                lines.append(
+                    "PRIM: no box for all targets together (it needs runs that meet them all and runs that do not)"
+                )
+            if len(self.boxes) > len(shown):
+                lines.append(f"PRIM: {len(self.boxes) - len(shown)} more box(es) in prim_boxes.json")
         if self.cheapest is not None:
             lines.append(
-                f"cheapest point meeting every target often enough: point {self.cheapest.get('point')} "
-                f"at {self.cheapest.get('fiscal_cost', float('nan')):,.0f} yuan"
+                f"cheapest design point meeting every target often enough: point {self.cheapest.get('point')} "
+                f"at {self.cheapest.get('fiscal_cost', float('nan')):,.0f} yuan (frontier.csv has the frontiers)"
             )
+        elif self.frontier is not None:
+            lines.append("no design point meets every target often enough (frontier.csv has the frontiers)")
         lines.extend(f"note: {n}" for n in self.notes)
         lines.append(f"written: {', '.join(p.name for p in self.files if p.parent == self.folder)}")
         return "\n".join(lines)
@@ -345,12 +357,20 @@ def _figures(
 
     out_dir = folder / "figures"
     out_dir.mkdir(exist_ok=True)
+    # figures of an earlier analysis (other methods, metrics or targets) would mislead
+    for pattern in ("sensitivity_*.*", "morris_mu_sigma.*", "target_*_attainment.*", "target_*_frontier.*"):
+        for old in out_dir.glob(pattern):
+            old.unlink(missing_ok=True)
     paths: list[Path] = []
     first = table[table["base"] == table["base"].iloc[0]] if len(table) else table
     if len(first) and first[["S1", "ST"]].notna().any().any():
         name = "sensitivity_" + "_".join(m for m in methods if m in ("sobol", "efast"))
         shown = first.dropna(subset=["ST"])
-        paths += plots.save(plots.sensitivity_bars(shown), out_dir, name)
+        metrics = list(dict.fromkeys(shown["metric"]))
+        for i in range(0, len(metrics), PANELS_PER_FIGURE):
+            part = metrics[i : i + PANELS_PER_FIGURE]
+            suffix = f"_{i // PANELS_PER_FIGURE + 1}" if len(metrics) > PANELS_PER_FIGURE else ""
+            paths += plots.save(plots.sensitivity_bars(shown, part), out_dir, name + suffix)
     if "morris" in methods and "mu_star" in first.columns:
         paths += plots.save(morris_figure(first.dropna(subset=["mu_star"])), out_dir, "morris_mu_sigma")
     if any(m in methods for m in ("pawn", "delta")):

@@ -16,7 +16,10 @@ density reaches the wanted density, the usual scenario-discovery choice; when no
 it, the densest box, flagged as such. The wanted density is the larger of the one asked
 for (0.8 by default) and halfway from the base rate to 1, so that a box always says more
 than the whole space does (when the plan fails in 90% of runs anyway, a box where it fails
-in 80% would say nothing).
+in 80% would say nothing). Restrictions that peeling made by chance are then dropped:
+one whose quasi-p-values (Bryant and Lempert 2010, a one-sided binomial test of each
+limit) are above :data:`QP_MAX` at both ends is released, as long as the box keeps the
+wanted density, so the box names only the levers that matter.
 
 The implementation is the EMA Workbench's (``ema_workbench.analysis.prim``), a
 maintained package; it is imported only here, because it is slow to import.
@@ -44,6 +47,8 @@ MASS_MIN = 0.05
 PEEL_ALPHA = 0.05
 #: PRIM needs a few cases of interest and of the rest to say anything.
 MIN_CASES = 2
+#: A limit whose quasi-p-value is above this could be chance (Bryant and Lempert 2010).
+QP_MAX = 0.05
 
 
 @dataclass
@@ -185,6 +190,8 @@ def find_box(
     else:
         step = int(traj.sort_values(["density", "coverage"], ascending=False).index[0])
         reached = False
+    step = _drop_chance_limits(box, step, wanted if reached else None)
+    traj = box.peeling_trajectory
     row = traj.loc[step]
     lims = box.box_lims[step]
     init = box.box_lims[0]
@@ -215,6 +222,36 @@ def find_box(
         p_values=pvals,
         step=step,
     )
+
+
+def _insignificant(qp: dict[str, list[float]]) -> list[str]:
+    """Restricted levers whose limits could be chance, the least significant first."""
+    out = []
+    for lever, values in qp.items():
+        valid = [v for v in values if v is not None and v >= 0 and math.isfinite(v)]
+        if all(v > QP_MAX for v in valid):
+            out.append((min(valid) if valid else 1.0, lever))
+    return [lever for _, lever in sorted(out, reverse=True)]
+
+
+def _drop_chance_limits(box: Any, step: int, wanted: float | None) -> int:
+    """Release the restrictions of trajectory box ``step`` that could be chance (see the
+    module docstring); returns the trajectory index of the resulting box."""
+    box.select(step)
+    current = step
+    tried: set[str] = set()
+    while True:
+        candidates = [u for u in _insignificant(box.p_values[current]) if u not in tried]
+        if not candidates:
+            return current
+        lever = candidates[0]
+        tried.add(lever)
+        box.drop_restriction(lever, current)
+        new = len(box.peeling_trajectory) - 1
+        if wanted is not None and box.peeling_trajectory.loc[new, "density"] < wanted - 1e-12:
+            box.select(current)
+            continue
+        current = new
 
 
 def discover(levers: pd.DataFrame, met: pd.DataFrame, *, density: float = 0.8, mass_min: float = MASS_MIN) -> list[Box]:

@@ -382,3 +382,18 @@ def test_a_sobol_experiment_is_analysed_when_it_finishes(tmp_path: Path, capsys:
     assert "--methods: pawn cannot analyse this design: pawn needs at least 20" in capsys.readouterr().err
     assert main(["analyze", str(out), "--methods", "morris"]) == 2
     assert "morris cannot read a sobol design" in capsys.readouterr().err
+
+
+def test_the_example_sobol_spec_is_valid_small_and_measures_every_target() -> None:
+    from experiments.plan import build_plan
+    from experiments.spec import load_spec
+    from sim.evaluation import load_criteria
+
+    spec = load_spec(ROOT / "configs" / "experiments" / "sobol_levers.yaml")
+    assert len(spec.levers) >= 10 and spec.analysed and spec.analysis_methods() == ["sobol"]
+    plan = build_plan(spec, check_maps=False)
+    assert len(plan.runs) == 16 * (len(spec.levers) + 2) * spec.replicates == 448
+    defs = {m.column: m.describe() for m in spec.metrics}
+    scenario = plan.points[0].scenario
+    goals, missing = goals_from_criteria(load_criteria(None).criteria, defs, scenario.timeline.end)
+    assert not missing and len(goals) == len(load_criteria(None).criteria.targets_2025.items)
