@@ -559,8 +559,8 @@ def analyze_experiment(
             summary.cheapest = cheapest(points, "fiscal_cost", settings.probability)
             if replicates < 3:
                 notes.append(
-                    f"{replicates} replicate(s) per point: a point's chance of meeting every target is coarse "
-                    "(0, 1/2 or 1); use more replicates for the cheapest-setting answer"
+                    f"{replicates} replicate(s) per point: a point's chance of meeting every target moves in steps "
+                    f"of 1/{replicates}; use more replicates for the cheapest-setting answer"
                 )
         elif goals:
             notes.append(
