@@ -24,7 +24,12 @@ pytestmark = pytest.mark.slow
 
 def test_the_four_worked_analyses_are_there() -> None:
     names = [p.stem for p in NOTEBOOKS]
-    for topic in ("explore_one_county", "compare_policy_packages", "read_a_sensitivity_analysis", "national_projection"):
+    for topic in (
+        "explore_one_county",
+        "compare_policy_packages",
+        "read_a_sensitivity_analysis",
+        "national_projection",
+    ):
         assert any(topic in n for n in names), f"no notebook on {topic}"
 
 
