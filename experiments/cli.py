@@ -90,7 +90,9 @@ def _parser() -> argparse.ArgumentParser:
         "attainment.csv/json, prim_boxes.json, frontier.csv and figures into it; see docs/USER_GUIDE.md.",
     )
     ana.add_argument("folder", help="an experiment folder")
-    ana.add_argument("--methods", default=None, metavar="M,M", help="sobol, morris, efast, pawn, delta (default: by design)")
+    ana.add_argument(
+        "--methods", default=None, metavar="M,M", help="sobol, morris, efast, pawn, delta (default: by design)"
+    )
     ana.add_argument("--resamples", type=int, default=None, help="bootstrap resamples (default: spec, else 200)")
     ana.add_argument("--tolerance", type=float, default=None, help="convergence tolerance (default: spec, else 0.1)")
     ana.add_argument("--no-targets", action="store_true", help="skip attainment, PRIM and frontier")
