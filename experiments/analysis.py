@@ -140,6 +140,19 @@ def _finite(v: Any) -> bool:
     return v is not None and isinstance(v, float | int | np.floating) and bool(np.isfinite(v))
 
 
+def _versions() -> dict[str, str]:
+    """Versions of the libraries the analysis ran on (recorded with its outputs)."""
+    import importlib.metadata
+
+    out = {}
+    for name in ("SALib", "scikit-learn", "ema-workbench", "numpy", "scipy", "pandas"):
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
 def _top(r: SensitivityResult, metric: str) -> str:
     sub = r.indices[r.indices["metric"] == metric]
     col = {"sobol": "ST", "efast": "ST", "morris": "mu_star_norm", "pawn": "pawn", "delta": "delta"}[r.method]
@@ -520,6 +533,7 @@ def analyze_experiment(
             "design": design,
             "methods": chosen,
             "settings": json.loads(settings.model_dump_json()),
+            "versions": _versions(),
             "enough": all(r.enough for r in summary.sensitivity.values()) if summary.sensitivity else False,
             "verdict": " ".join(r.verdict for r in summary.sensitivity.values()),
             "results": [{"base": base, **r.to_dict()} for (base, _), r in summary.sensitivity.items()],
@@ -579,6 +593,7 @@ def analyze_experiment(
                     "probability_wanted": settings.probability,
                     "cheapest_meeting_all": summary.cheapest,
                     "cost_columns": cost_cols,
+                    "versions": _versions(),
                 }
             ),
         )

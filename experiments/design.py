@@ -18,23 +18,18 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from experiments.levers import Lever
+from experiments.sensitivity import EFAST_HARMONICS, EFAST_MIN
 
 Method = Literal["list", "grid", "lhs", "sobol", "morris", "efast"]
 METHODS: tuple[str, ...] = ("list", "grid", "lhs", "sobol", "morris", "efast")
 SAMPLING = ("lhs", "sobol", "morris", "efast")
-
-#: eFAST's interference parameter M (harmonics summed per frequency), SALib's default: the
-#: sampler and the analysis must agree on it, and a fixed value keeps specs short.
-EFAST_HARMONICS = 4
-#: eFAST needs more than 4·M² points per search curve (SALib's Nyquist condition).
-EFAST_MIN_SAMPLES = 4 * EFAST_HARMONICS**2 + 1
 
 
 class Design(BaseModel):
     """How design points are chosen.
 
     Attributes:
-        method: list | grid | lhs | sobol | morris.
+        method: list | grid | lhs | sobol | morris | efast.
         samples: lhs: number of points; sobol: base sample size N (a power of 2; SALib
             runs N·(2k+2) points with second-order indices, N·(k+2) without); morris:
             number of trajectories (each of k+1 points); efast: points per lever's search
@@ -73,10 +68,10 @@ class Design(BaseModel):
             raise ValueError(
                 f"Sobol' sequences need samples to be a power of 2 (got {self.samples}; try {lo} or {2 * lo})"
             )
-        if m == "efast" and self.samples is not None and self.samples < EFAST_MIN_SAMPLES:
+        if m == "efast" and self.samples is not None and self.samples < EFAST_MIN:
             raise ValueError(
-                f"eFAST needs samples above 4·M² = {EFAST_MIN_SAMPLES - 1} points per lever with M = "
-                f"{EFAST_HARMONICS} harmonics (got {self.samples}; try {EFAST_MIN_SAMPLES} or more)"
+                f"eFAST needs samples above 4·M² = {EFAST_MIN - 1} points per lever with M = "
+                f"{EFAST_HARMONICS} harmonics (got {self.samples}; try {EFAST_MIN} or more)"
             )
         if m == "morris" and self.levels % 2:
             raise ValueError(f"morris needs an even number of levels (got {self.levels})")

@@ -64,8 +64,10 @@ DEFAULT_METHODS: dict[str, tuple[str, ...]] = {
     "lhs": ("pawn", "delta"),
 }
 
-#: eFAST's interference parameter (as in :mod:`experiments.design`, SALib's default).
+#: eFAST's interference parameter M (harmonics summed per frequency), SALib's default: the
+#: sampler (:mod:`experiments.design`) and the analysis must agree on it.
 EFAST_HARMONICS = 4
+#: eFAST needs more than 4·M² points per search curve (SALib's Nyquist condition).
 EFAST_MIN = 4 * EFAST_HARMONICS**2 + 1
 #: PAWN and delta estimate conditional distributions from the sample: fewer points than
 #: this leave a handful per slice.

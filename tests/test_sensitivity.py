@@ -224,6 +224,17 @@ def test_bad_sensitivity_sections_are_input_errors(changes: dict, message: str) 
         spec_from_dict(spec_with(**changes))
 
 
+def test_a_bad_sensitivity_section_exits_2_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec_with(sensitivity={"methods": ["efast"]})))
+    assert main(["experiment", str(path), "--dry-run", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "sensitivity.methods: efast cannot read a sobol design" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_gsa_designs_are_analysed_and_analysis_settings_do_not_change_the_runs() -> None:
     from experiments.design import Design, sample
     from experiments.spec import spec_from_dict
