@@ -23,6 +23,7 @@ experiment size and a killed experiment loses only those runs.
 
 from __future__ import annotations
 
+import abc
 import logging
 import os
 import socket
@@ -52,7 +53,7 @@ def _describe_exception(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".strip()
 
 
-class Backend:
+class Backend(abc.ABC):
     """Base class: a context manager that maps a run function over jobs, unordered."""
 
     name = "base"
@@ -66,16 +67,16 @@ class Backend:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a no-op by default: only some backends hold resources
         """Release workers and connections."""
 
     def describe(self) -> dict[str, Any]:
         """What the manifest records about where the runs executed."""
         return {"backend": self.name, "workers": self.workers}
 
+    @abc.abstractmethod
     def run(self, fn: RunFn, jobs: Iterable[Job]) -> Iterator[Outcome]:
         """Run ``fn`` on every job, yielding outcomes as they finish."""
-        raise NotImplementedError
 
 
 class InProcessBackend(Backend):
