@@ -9,7 +9,6 @@ the plan has one, so a CJK font is registered at import (see :func:`configure_fo
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib
 import importlib.util
 import io
@@ -32,6 +31,7 @@ from matplotlib import font_manager
 from experiments import atomic
 from sim.geography import ROAD_CLASSES
 from sim.indicators import BY_NAME, INDICATORS
+from sim.policy import PHASES, Phase
 
 # --- fonts ------------------------------------------------------------------------------
 
@@ -90,16 +90,6 @@ def label(name: str) -> str:
 
 
 @dataclass(frozen=True)
-class Phase:
-    """One phase of the plan, for shading time axes."""
-
-    name: str
-    zh: str
-    start: dt.date
-    end: dt.date
-
-
-@dataclass(frozen=True)
 class TargetLine:
     """A threshold drawn on an indicator's series and checked in reports.
 
@@ -122,13 +112,6 @@ class TargetLine:
     def met(self, value: float) -> bool:
         return bool(value >= self.value) if self.op == ">=" else bool(value <= self.value)
 
-
-#: The plan's annex (实施步骤): used when ``sim.policy`` does not define the phases.
-FALLBACK_PHASES: tuple[Phase, ...] = (
-    Phase("launch", "部署启动阶段", dt.date(2023, 7, 1), dt.date(2023, 12, 31)),
-    Phase("roll-out", "全面推广阶段", dt.date(2024, 1, 1), dt.date(2024, 12, 31)),
-    Phase("evaluation", "总结评估阶段", dt.date(2025, 1, 1), dt.date(2025, 10, 31)),
-)
 
 #: Reference lines used when ``sim.evaluation`` (tier criteria and targets from a config) is
 #: not there: one place, each with its source, so the evaluation module can replace them.
@@ -159,14 +142,8 @@ FALLBACK_TARGETS: tuple[TargetLine, ...] = (
 
 
 def plan_phases() -> tuple[Phase, ...]:
-    """The plan's phases: from ``sim.policy.PHASES`` when the model defines them."""
-    if importlib.util.find_spec("sim.policy") is None:
-        return FALLBACK_PHASES
-    policy = importlib.import_module("sim.policy")
-    phases = getattr(policy, "PHASES", None)
-    if not phases:
-        return FALLBACK_PHASES
-    return tuple(Phase(p.name, p.zh, p.start, p.end) for p in phases)
+    """The plan's phases (``sim.policy.PHASES``, from the plan's annex), for shading time axes."""
+    return tuple(PHASES)
 
 
 def target_lines(criteria: str | Path | None = None) -> dict[str, list[TargetLine]]:

@@ -202,20 +202,33 @@ class VillageStore(FixedAgent):
             return False
         m = self.model
         s = m.config.stores
-        value = self.upgrade_value()
-        for rate in (m.config.policy.store_upgrade_subsidy, 0.0):
-            own = (1.0 - rate) * s.upgrade_cost
-            if self.would_invest(value, s.upgrade_cost, rate):
-                subsidy = s.upgrade_cost - own
-                if subsidy > 0 and not m.government.pay("store_upgrade", subsidy, place=self.node):
+        subsidy = self._invest(
+            self.upgrade_value(), s.upgrade_cost, m.config.policy.store_upgrade_subsidy, "store_upgrade"
+        )
+        if subsidy is None:
+            return False
+        self.kind = NEWTYPE
+        if self.chain is None and m.has_chains:
+            m.assign_chain(self)
+        m.record_upgrade(self, subsidy)
+        return True
+
+    def _invest(self, value: float, cost: float, rate: float, programme: str) -> float | None:
+        """Make an investment if it pays: with the programme's subsidy first, and if the
+        owner would invest only with it and the pot cannot pay, decide again without it.
+
+        Returns:
+            The subsidy received (0 when unsubsidised), or None when the owner does not invest.
+        """
+        for r in (rate, 0.0):
+            if self.would_invest(value, cost, r):
+                own = (1.0 - r) * cost
+                subsidy = cost - own
+                if subsidy > 0 and not self.model.government.pay(programme, subsidy, place=self.node):
                     continue
                 self.cash -= own
-                self.kind = NEWTYPE
-                if self.chain is None and m.has_chains:
-                    m.assign_chain(self)
-                m.record_upgrade(self, subsidy)
-                return True
-        return False
+                return subsidy
+        return None
 
     def consider_chain(self) -> bool:
         """Join a chain's supply when its cheaper restocking pays more than the fee."""
@@ -237,15 +250,9 @@ class VillageStore(FixedAgent):
             return False
         m = self.model
         s = m.config.stores
-        value = self.digital_value()
-        for rate in (m.config.policy.sme_digital_subsidy, 0.0):
-            own = (1.0 - rate) * s.digital_cost
-            if self.would_invest(value, s.digital_cost, rate):
-                subsidy = s.digital_cost - own
-                if subsidy > 0 and not m.government.pay("sme_digital", subsidy, place=self.node):
-                    continue
-                self.cash -= own
-                self.digital = True
-                m.record_event("digital", village=m.county.ids[self.node], subsidy=subsidy)
-                return True
-        return False
+        subsidy = self._invest(self.digital_value(), s.digital_cost, m.config.policy.sme_digital_subsidy, "sme_digital")
+        if subsidy is None:
+            return False
+        self.digital = True
+        m.record_event("digital", village=m.county.ids[self.node], subsidy=subsidy)
+        return True
