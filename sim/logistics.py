@@ -107,19 +107,6 @@ class Logistics:
         c = self.cfg
         return c.cost_per_stop_service_point if self.has_store[v] else c.cost_per_stop
 
-    def _prize(self, v: int, share: float, down: np.ndarray, up_base: np.ndarray) -> float:
-        """Weekly extra profit (before route and stop costs) of serving village ``v`` directly,
-        for a carrier (or coalition) of ``share``: the village-delivery fee on its downward
-        parcels and the margin on the upward parcels pick-up adds, less the hand-over cost
-        of every parcel it delivers or collects there."""
-        c = self.cfg
-        extra_up = up_base[v] * (1.0 - c.unserved_upward_factor)
-        return share * (
-            c.village_delivery_fee * down[v]
-            + c.upward_margin_per_parcel * extra_up
-            - self._handover(v) * (down[v] + up_base[v])
-        )
-
     def _handover(self, v: int) -> float:
         """Cost per parcel of handing parcels over in village ``v``: the service-point fee where
         a store takes them, else the courier's door-to-door time."""
@@ -127,15 +114,46 @@ class Logistics:
             return self.m.config.policy.parcel_point_fee
         return self.cfg.door_delivery_cost_per_parcel
 
-    def plan_township(self, t: int, share: float, km_cost: float, down: np.ndarray, up_base: np.ndarray) -> Plan:
-        """Best delivery plan from township ``t``'s outlet for a carrier or coalition of ``share``."""
+    def _net_prizes(self, share: float, down: np.ndarray, up_base: np.ndarray) -> np.ndarray:
+        """Weekly extra profit of serving each settlement directly, less its stop costs.
+
+        For a carrier (or coalition) of ``share``: the village-delivery fee on its downward
+        parcels and the margin on the upward parcels pick-up adds, less the hand-over cost
+        of every parcel it delivers or collects there (``_handover``) and the week's stops.
+        Worked out for all settlements at once; planners read their townships' villages.
+        """
+        c = self.cfg
+        extra_up = up_base * (1.0 - c.unserved_upward_factor)
+        handover = np.where(self.has_store, self.m.config.policy.parcel_point_fee, c.door_delivery_cost_per_parcel)
+        stop = np.where(self.has_store, c.cost_per_stop_service_point, c.cost_per_stop)
+        gross = share * (
+            c.village_delivery_fee * down + c.upward_margin_per_parcel * extra_up - handover * (down + up_base)
+        )
+        return gross - c.deliveries_per_week * stop
+
+    def plan_township(
+        self,
+        t: int,
+        share: float,
+        km_cost: float,
+        down: np.ndarray,
+        up_base: np.ndarray,
+        net_prizes: np.ndarray | None = None,
+    ) -> Plan:
+        """Best delivery plan from township ``t``'s outlet for a carrier or coalition of ``share``.
+
+        ``net_prizes`` (from ``_net_prizes``) saves working them out again for each township.
+        """
         f = self.cfg.deliveries_per_week
         villages = self.villages_of.get(t, [])
         if not villages or share <= 0:
             return EMPTY
         # the per-village stop cost is folded into the prize, so planners see one stop cost of 0
-        prizes = {v: self._prize(v, share, down, up_base) - f * self._stop_cost(v) for v in villages}
-        key = (t, round(km_cost, 9), tuple(round(prizes[v], 6) for v in villages))
+        if net_prizes is None:
+            net_prizes = self._net_prizes(share, down, up_base)
+        values = net_prizes[villages].tolist()
+        prizes = dict(zip(villages, values, strict=True))
+        key = (t, round(km_cost, 9), tuple(round(x, 6) for x in values))
         plan = self._cache.get(key)
         if plan is None:
             cost = self._route_cost_matrix(km_cost)
@@ -164,7 +182,8 @@ class Logistics:
         return mat
 
     def plan_all(self, share: float, km_cost: float, down: np.ndarray, up_base: np.ndarray) -> dict[int, Plan]:
-        return {t: self.plan_township(t, share, km_cost, down, up_base) for t in self.villages_of}
+        net = self._net_prizes(share, down, up_base) if share > 0 else None
+        return {t: self.plan_township(t, share, km_cost, down, up_base, net) for t in self.villages_of}
 
     # --- costs and revenues of a plan ------------------------------------------------
 

@@ -105,6 +105,7 @@ class Market:
             if rural.any()
             else np.average(self.base_budget, weights=w)
         )
+        self._nest_memo: dict[tuple[float, ...], tuple[float, np.ndarray]] = {}
         self.last_budget = self.base_budget.copy()
         self.last_shares = np.zeros((n, len(CHANNELS)))
         self.last_cost = np.zeros((n, len(CHANNELS)))
@@ -121,22 +122,39 @@ class Market:
         """Cost per yuan of basket of a seller's price and range, relative to the county town."""
         return np.asarray(price_index) - 1.0 - self.b.assortment_value_share * np.asarray(assortment)
 
-    def nest_ratio(self, store_ratios: np.ndarray) -> float:
-        """Village channel ratio of several stores: their log-sum (inf when there is none)."""
-        if len(store_ratios) == 0:
-            return np.inf
+    def nest_ratio(self, store_ratios: np.ndarray | tuple[float, ...]) -> float:
+        """Village channel ratio of several stores: their log-sum (inf when there is none).
+
+        A village's stores come in a handful of kinds, so the same few ratio tuples recur
+        every week in every village: the result is remembered per tuple (the reference
+        budget and the nest scale are fixed for a run).
+        """
+        key = tuple(map(float, store_ratios))
+        hit = self._nest_memo.get(key)
+        if hit is None:
+            hit = self._nest_memo[key] = self._nest(key)
+        return hit[0]
+
+    def within_village_split(self, store_ratios: np.ndarray | tuple[float, ...]) -> np.ndarray:
+        """How a village's store spending divides among its stores (remembered like ``nest_ratio``)."""
+        key = tuple(map(float, store_ratios))
+        hit = self._nest_memo.get(key)
+        if hit is None:
+            hit = self._nest_memo[key] = self._nest(key)
+        return hit[1]
+
+    def _nest(self, ratios: tuple[float, ...]) -> tuple[float, np.ndarray]:
+        if not ratios:
+            return np.inf, np.empty(0)
         lam = self.b.store_nest_scale
         k = self.reference_budget / self.b.choice_scale_yuan
-        z = -k * np.asarray(store_ratios) / lam
+        z = -k * np.asarray(ratios) / lam
         m = z.max()
-        return float(-lam * (m + np.log(np.exp(z - m).sum())) / k)
-
-    def within_village_split(self, store_ratios: np.ndarray) -> np.ndarray:
-        """How a village's store spending divides among its stores."""
-        k = self.reference_budget / self.b.choice_scale_yuan
-        z = -k * np.asarray(store_ratios) / self.b.store_nest_scale
+        ratio = float(-lam * (m + np.log(np.exp(z - m).sum())) / k)
         e = np.exp(z - z.max())
-        return e / e.sum()
+        split = e / e.sum()
+        split.flags.writeable = False  # shared between callers through the memo
+        return ratio, split
 
     # --- the weekly choice ----------------------------------------------------------
 

@@ -331,7 +331,7 @@ class CountyModel(mesa.Model):
         vr = np.full(self.county.n, np.inf)
         for node, stores in self._stores_by_node.items():
             if stores:
-                vr[node] = self.market.nest_ratio(np.array([s.basket_ratio() for s in stores]))
+                vr[node] = self.market.nest_ratio(tuple(s.basket_ratio() for s in stores))
         return vr
 
     def _township_ratio(self) -> np.ndarray:
@@ -530,7 +530,7 @@ class CountyModel(mesa.Model):
             0.0,
         )
         for node, stores in list(self._stores_by_node.items()):
-            split = self.market.within_village_split(np.array([s.basket_ratio() for s in stores]))
+            split = self.market.within_village_split(tuple(s.basket_ratio() for s in stores))
             for store, share in zip(stores, split, strict=True):
                 revenue = float(by_village[node] * share)
                 store.book_week(revenue)

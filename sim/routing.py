@@ -54,32 +54,104 @@ def tour_length(order: list[int], depot: int, dist: np.ndarray) -> float:
     return float(sum(dist[a, b] for a, b in itertools.pairwise(path)))
 
 
-def nearest_neighbour(nodes: list[int], depot: int, dist: np.ndarray) -> list[int]:
-    """A tour built by always going to the nearest unvisited node."""
+# The improvement moves below run on a small local table: the depot and the candidates
+# re-numbered 0..k-1 in the order of their node ids, with distances as a list of lists of
+# Python floats. Indexing a list is several times cheaper than indexing a NumPy array
+# element by element, the arithmetic is the same IEEE double arithmetic, and because the
+# re-numbering keeps the order of node ids every tie is broken exactly as on node ids.
+
+
+def _local(depot: int, nodes: list[int], dist: np.ndarray) -> tuple[list[int], dict[int, int], list[list[float]]]:
+    ids = sorted({depot, *nodes})
+    pos = {v: i for i, v in enumerate(ids)}
+    return ids, pos, dist[np.ix_(ids, ids)].tolist()
+
+
+def _length(path: list[int], d: list[list[float]]) -> float:
+    return sum(d[a][b] for a, b in itertools.pairwise(path))
+
+
+def _nearest(nodes: list[int], depot: int, d: list[list[float]]) -> list[int]:
     left = list(nodes)
     order: list[int] = []
     here = depot
     while left:
-        k = min(range(len(left)), key=lambda i: (dist[here, left[i]], left[i]))
+        row = d[here]
+        k = min(range(len(left)), key=lambda i: (row[left[i]], left[i]))
         here = left.pop(k)
         order.append(here)
     return order
 
 
-def two_opt(order: list[int], depot: int, dist: np.ndarray) -> list[int]:
-    """Improve a tour by reversing segments while that shortens it (first improvement)."""
-    path = [depot, *order, depot]
+def _two_opt(path: list[int], d: list[list[float]]) -> list[int]:
     n = len(path)
     improved = True
     while improved:
         improved = False
         for i in range(1, n - 2):
             for j in range(i + 1, n - 1):
-                a, b, c, d = path[i - 1], path[i], path[j], path[j + 1]
-                if dist[a, c] + dist[b, d] < dist[a, b] + dist[c, d] - 1e-9:
+                a, b, c, e = path[i - 1], path[i], path[j], path[j + 1]
+                if d[a][c] + d[b][e] < d[a][b] + d[c][e] - 1e-9:
                     path[i : j + 1] = path[i : j + 1][::-1]
                     improved = True
-    return path[1:-1]
+    return path
+
+
+def _or_opt(path: list[int], d: list[list[float]]) -> list[int]:
+    improved = True
+    while improved:
+        improved = False
+        for i in range(1, len(path) - 1):
+            a, v, b = path[i - 1], path[i], path[i + 1]
+            dv = d[v]
+            removal = d[a][v] + dv[b] - d[a][b]
+            rest = path[:i] + path[i + 1 :]
+            best_j, best_add = None, removal - 1e-9
+            for j in range(len(rest) - 1):
+                x, y = rest[j], rest[j + 1]
+                add = d[x][v] + dv[y] - d[x][y]
+                if add < best_add:
+                    best_j, best_add = j, add
+            if best_j is not None:
+                path = [*rest[: best_j + 1], v, *rest[best_j + 1 :]]
+                improved = True
+                break
+    return path
+
+
+def _improve(order: list[int], depot: int, d: list[list[float]]) -> list[int]:
+    length = _length([depot, *order, depot], d) if order else 0.0
+    while True:
+        order = _or_opt(_two_opt([depot, *order, depot], d), d)[1:-1]
+        new = _length([depot, *order, depot], d) if order else 0.0
+        if new >= length - 1e-9:
+            return order
+        length = new
+
+
+def _on_local(fn, order: list[int], depot: int, dist: np.ndarray) -> list[int]:
+    ids, pos, d = _local(depot, order, dist)
+    return [ids[v] for v in fn([pos[v] for v in order], pos[depot], d)]
+
+
+def nearest_neighbour(nodes: list[int], depot: int, dist: np.ndarray) -> list[int]:
+    """A tour built by always going to the nearest unvisited node (ties: lowest node id)."""
+    return _on_local(_nearest, nodes, depot, dist)
+
+
+def two_opt(order: list[int], depot: int, dist: np.ndarray) -> list[int]:
+    """Improve a tour by reversing segments while that shortens it (first improvement)."""
+    return _on_local(lambda o, dp, d: _two_opt([dp, *o, dp], d)[1:-1], order, depot, dist)
+
+
+def or_opt(order: list[int], depot: int, dist: np.ndarray) -> list[int]:
+    """Improve a tour by moving single nodes to a better position while that shortens it."""
+    return _on_local(lambda o, dp, d: _or_opt([dp, *o, dp], d)[1:-1], order, depot, dist)
+
+
+def improve(order: list[int], depot: int, dist: np.ndarray) -> list[int]:
+    """2-opt and node relocation, alternated until neither shortens the tour."""
+    return _on_local(_improve, order, depot, dist)
 
 
 def _plan(
@@ -87,39 +159,6 @@ def _plan(
 ) -> Plan:
     km = tour_length(order, depot, dist)
     return Plan(tuple(order), km, km * km_cost + stop_cost * len(order), float(sum(prizes[v] for v in order)))
-
-
-def or_opt(order: list[int], depot: int, dist: np.ndarray) -> list[int]:
-    """Improve a tour by moving single nodes to a better position while that shortens it."""
-    path = [depot, *order, depot]
-    improved = True
-    while improved:
-        improved = False
-        for i in range(1, len(path) - 1):
-            a, v, b = path[i - 1], path[i], path[i + 1]
-            removal = dist[a, v] + dist[v, b] - dist[a, b]
-            rest = path[:i] + path[i + 1 :]
-            best_j, best_add = None, removal - 1e-9
-            for j in range(len(rest) - 1):
-                add = dist[rest[j], v] + dist[v, rest[j + 1]] - dist[rest[j], rest[j + 1]]
-                if add < best_add:
-                    best_j, best_add = j, add
-            if best_j is not None:
-                path = [*rest[: best_j + 1], v, *rest[best_j + 1 :]]
-                improved = True
-                break
-    return path[1:-1]
-
-
-def improve(order: list[int], depot: int, dist: np.ndarray) -> list[int]:
-    """2-opt and node relocation, alternated until neither shortens the tour."""
-    length = tour_length(order, depot, dist)
-    while True:
-        order = or_opt(two_opt(order, depot, dist), depot, dist)
-        new = tour_length(order, depot, dist)
-        if new >= length - 1e-9:
-            return order
-        length = new
 
 
 def plan_heuristic(
@@ -142,38 +181,49 @@ def plan_heuristic(
         km_cost: Weekly cost per km of tour (per-km cost × deliveries per week).
         stop_cost: Weekly cost of a stop (per-stop cost × deliveries per week).
     """
-    order = improve(
-        nearest_neighbour([v for v in candidates if prizes.get(v, 0.0) > stop_cost], depot, dist), depot, dist
-    )
-    best = _plan(order, depot, prizes, dist, km_cost, stop_cost)
+    worth = [v for v in candidates if prizes.get(v, 0.0) > stop_cost]
+    if not worth:
+        return Plan((), 0.0, 0.0, 0.0)
+    ids, pos, d = _local(depot, worth, dist)
+    dp = pos[depot]
+    prize = {pos[v]: prizes[v] for v in worth}
+
+    def profit(order: list[int]) -> float:
+        km = _length([dp, *order, dp], d) if order else 0.0
+        return float(sum(prize[v] for v in order)) - (km * km_cost + stop_cost * len(order))
+
+    order = _improve(_nearest([pos[v] for v in worth], dp, d), dp, d)
+    best, best_profit = list(order), profit(order)
     while order:
-        path = [depot, *order, depot]
+        path = [dp, *order, dp]
         nets = [
-            prizes[path[i]]
-            - km_cost * (dist[path[i - 1], path[i]] + dist[path[i], path[i + 1]] - dist[path[i - 1], path[i + 1]])
+            prize[path[i]]
+            - km_cost * (d[path[i - 1]][path[i]] + d[path[i]][path[i + 1]] - d[path[i - 1]][path[i + 1]])
             - stop_cost
             for i in range(1, len(path) - 1)
         ]
-        del order[int(np.argmin(nets))]
-        plan = _plan(order, depot, prizes, dist, km_cost, stop_cost)
-        if plan.profit > best.profit + 1e-9:
-            best = plan
-    order = list(best.served)
-    left = [v for v in candidates if v not in set(order) and prizes.get(v, 0.0) > stop_cost]
+        del order[min(range(len(nets)), key=nets.__getitem__)]
+        p = profit(order)
+        if p > best_profit + 1e-9:
+            best, best_profit = list(order), p
+    order = best
+    chosen = set(order)
+    left = [pos[v] for v in worth if pos[v] not in chosen]
     while left:
-        path = [depot, *order, depot]
+        path = [dp, *order, dp]
         gain, pick, where = 0.0, None, 0
         for v in left:
-            ins = [dist[path[i], v] + dist[v, path[i + 1]] - dist[path[i], path[i + 1]] for i in range(len(path) - 1)]
-            k = int(np.argmin(ins))
-            net = prizes[v] - km_cost * ins[k] - stop_cost
+            dv = d[v]
+            ins = [d[path[i]][v] + dv[path[i + 1]] - d[path[i]][path[i + 1]] for i in range(len(path) - 1)]
+            k = min(range(len(ins)), key=ins.__getitem__)
+            net = prize[v] - km_cost * ins[k] - stop_cost
             if net > gain + 1e-9:
                 gain, pick, where = net, v, k
         if pick is None:
             break
         order.insert(where, pick)
         left.remove(pick)
-    plan = _plan(improve(order, depot, dist), depot, prizes, dist, km_cost, stop_cost)
+    plan = _plan([ids[v] for v in _improve(order, dp, d)], depot, prizes, dist, km_cost, stop_cost)
     return plan if plan.profit > 0 else Plan((), 0.0, 0.0, 0.0)
 
 

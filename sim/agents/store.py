@@ -75,7 +75,8 @@ class VillageStore(FixedAgent):
         k = kind or self.kind
         markup = s.markup_newtype if k == NEWTYPE else s.markup_traditional
         assort = s.assortment_newtype if k == NEWTYPE else s.assortment_traditional
-        return float(self.model.market.basket_ratio(1.0 + markup, assort))
+        # markets.Market.basket_ratio in scalar form (called for every store every week)
+        return (1.0 + markup) - 1.0 - self.model.config.behaviour.assortment_value_share * assort
 
     # --- books -----------------------------------------------------------------------
 
