@@ -23,7 +23,9 @@ from sim.config import Scenario
 
 def village_shares(hh: HouseholdTable, flag: np.ndarray, n_nodes: int) -> np.ndarray:
     """Weighted share of households with ``flag`` in each settlement."""
-    total = np.bincount(hh.node, weights=hh.weight, minlength=n_nodes)
+    total = hh.derived(
+        ("households_by_node", n_nodes), lambda: np.bincount(hh.node, weights=hh.weight, minlength=n_nodes)
+    )
     yes = np.bincount(hh.node, weights=hh.weight * flag, minlength=n_nodes)
     return np.divide(yes, total, out=np.zeros(n_nodes), where=total > 0)
 
@@ -31,7 +33,8 @@ def village_shares(hh: HouseholdTable, flag: np.ndarray, n_nodes: int) -> np.nda
 def age_factor(hh: HouseholdTable, scenario: Scenario) -> np.ndarray:
     """Multiplier on adoption rates by the head's age (1 at the mean age, at most 2)."""
     pop = scenario.population
-    return 2.0 / (1.0 + np.exp((hh.age_head - pop.age_head_mean) / pop.online_age_years_per_logit))
+    mean, per_logit = pop.age_head_mean, pop.online_age_years_per_logit
+    return hh.derived(("age_factor", mean, per_logit), lambda: 2.0 / (1.0 + np.exp((hh.age_head - mean) / per_logit)))
 
 
 def delivery_factor(hh: HouseholdTable, scenario: Scenario, door_share: np.ndarray) -> np.ndarray:

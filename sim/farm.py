@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.config import FARM_KINDS
+from sim.logit import exp_weights
 
 if TYPE_CHECKING:
     from sim.model import CountyModel
@@ -52,9 +53,14 @@ class FarmSales:
         self.m = model
         self.cfg = model.config.farm
         hh = model.households
-        self.rows = np.flatnonzero(hh.rural)
+        rows = np.flatnonzero(hh.rural)
+        #: rural rows; a slice when they are one block (as the generator lays them out),
+        #: since a slice reads and writes columns without gathering
+        self.rows: np.ndarray | slice = rows
+        if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
+            self.rows = slice(int(rows[0]), int(rows[-1]) + 1)
         # fixed per rural household: output value by kind at farm-gate prices, place, weight
-        self._mix_value = np.ascontiguousarray(hh.farm_base[self.rows, None] * hh.farm_mix[self.rows])
+        self._mix_value = np.ascontiguousarray(hh.farm_base[self.rows][:, None] * hh.farm_mix[self.rows])
         self._node = hh.node[self.rows]
         self._weight = hh.weight[self.rows]
         self._trip = model.market.township_trip_cost[self.rows]
@@ -106,10 +112,10 @@ class FarmSales:
         parcel_charge = (c.revenue_per_parcel + c.upward_margin_per_parcel) / cfg.up_parcel_value
         city = cfg.city_price_index * (1.0 + anchors.premium()) * self.demand_factor()
         net_online = city * (1.0 - transit_loss * perish)
-        station = (1.0 - door_share[node]) * cfg.station_trips_per_week * trip / safe_value
+        station = (1.0 - door_share)[node] * cfg.station_trips_per_week * trip / safe_value
 
         # channel-major: a contiguous row per channel, so the logit's reductions are element-wise
-        u = np.empty((len(FARM_CHANNELS), len(rows)))
+        u = np.empty((len(FARM_CHANNELS), len(self._node)))
         u[TRADER] = 1.0 - cfg.local_loss * perish
         u[MARKET] = (
             cfg.market_price_index * (1.0 - cfg.local_loss * perish)
@@ -139,7 +145,7 @@ class FarmSales:
         )
         u /= cfg.choice_scale
         u -= np.maximum.reduce(u, axis=0)
-        np.exp(u, out=u)
+        exp_weights(u)
         u /= np.add.reduce(u, axis=0)  # the shares
 
         w = self._weight

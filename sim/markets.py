@@ -30,6 +30,7 @@ import numpy as np
 from sim.agents.household import HouseholdTable
 from sim.config import Scenario
 from sim.geography import CountyMap
+from sim.logit import exp_weights
 
 CHANNELS = ("village_store", "township", "county_town", "online", "instant_retail")
 VILLAGE_STORE, TOWNSHIP, COUNTY_TOWN, ONLINE, INSTANT = range(5)
@@ -108,7 +109,6 @@ class Market:
         self._nest_memo: dict[tuple[float, ...], tuple[float, np.ndarray]] = {}
         self.last_budget = self.base_budget.copy()
         self.last_shares = np.zeros((n, len(CHANNELS)))
-        self.last_cost = np.zeros((n, len(CHANNELS)))
         self._pop = pop
 
     def update_budgets(self) -> None:
@@ -167,6 +167,7 @@ class Market:
         online_ratio: float,
         door_share: np.ndarray,
         rows: np.ndarray | slice = slice(None),
+        out: np.ndarray | None = None,
     ) -> np.ndarray:
         """Generalised weekly cost (yuan) of each channel for the given households.
 
@@ -179,6 +180,9 @@ class Market:
             door_share: Per settlement, the share of parcels delivered to the village (the rest
                 wait at the township station).
             rows: Which households.
+            out: A (channels, households) array to write into; the weekly choice of a large
+                county reuses one, because a fresh array of that size costs more to
+                obtain (the kernel zeroes its pages) than the arithmetic done in it.
         """
         hh = self.hh
         node = hh.node[rows]
@@ -186,7 +190,7 @@ class Market:
         trip = self.trip_cost.T  # (3, n) contiguous: a row per channel
         # channel-major storage: each channel's costs are one contiguous row, so the
         # reductions across channels in ``choose`` run as element-wise passes
-        cost = np.empty((len(CHANNELS), len(node)))
+        cost = np.empty((len(CHANNELS), len(node))) if out is None else out
         np.multiply(budget, village_ratio[node], out=cost[VILLAGE_STORE])
         cost[VILLAGE_STORE] += trip[0, rows]
         np.multiply(budget, township_ratio[town], out=cost[TOWNSHIP])
@@ -194,15 +198,27 @@ class Market:
         np.multiply(budget, county_ratio, out=cost[COUNTY_TOWN])
         cost[COUNTY_TOWN] += trip[2, rows]
         buyer = hh.online_buyer[rows]
-        online = budget * online_ratio + (1.0 - door_share[node]) * self.fetch_cost[rows]
-        cost[ONLINE] = np.where(buyer, online, np.inf)
+        # written into the rows in place and masked afterwards (np.where would allocate and copy)
+        np.multiply(budget, online_ratio, out=cost[ONLINE])
+        cost[ONLINE] += (1.0 - door_share)[node] * self.fetch_cost[rows]
+        np.copyto(cost[ONLINE], np.inf, where=~buyer)
         reach = self.instant_in_radius[rows] & buyer
-        cost[INSTANT] = np.where(reach, budget * self.instant_ratio + self.instant_fee, np.inf)
+        if reach.any():
+            np.multiply(budget, self.instant_ratio, out=cost[INSTANT])
+            cost[INSTANT] += self.instant_fee
+            np.copyto(cost[INSTANT], np.inf, where=~reach)
+        else:
+            cost[INSTANT] = np.inf
         cost -= self.constants[:, None]
         return cost.T  # (households, channels) view of the channel-major array
 
-    def choose(self, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def choose(self, cost: np.ndarray, overwrite: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Logit channel shares and consumer surplus from generalised costs, in one pass.
+
+        Args:
+            cost: Generalised costs, (households, channels), as ``costs`` returns them.
+            overwrite: Work in ``cost``'s own memory (its values are lost): saves a fresh
+                array per call, which for large counties costs more than the arithmetic.
 
         Returns:
             ``(shares, surplus)``: shares per channel (inf cost = unavailable, share 0), and
@@ -210,13 +226,14 @@ class Market:
         """
         scale = self.b.choice_scale_yuan
         cm = cost.T  # channel-major (a free view when cost came from ``costs``)
-        z = cm * (-1.0 / scale)
+        county = cm[COUNTY_TOWN].copy() if overwrite else cm[COUNTY_TOWN]
+        z = np.multiply(cm, -1.0 / scale, out=cm if overwrite else None)
         m = np.maximum.reduce(z, axis=0)  # the county town is always available: finite
         z -= m
-        np.exp(z, out=z)
+        exp_weights(z)
         total = np.add.reduce(z, axis=0)
         z /= total
-        surplus = scale * (m + np.log(total)) + cm[COUNTY_TOWN]
+        surplus = scale * (m + np.log(total)) + county
         return z.T, surplus
 
     def shares(self, cost: np.ndarray) -> np.ndarray:
@@ -234,7 +251,7 @@ class Market:
         node = self.hh.node[rows]
         sh, tk = shares.T, self.trip_km.T
         km = sh[0] * tk[0, rows] + sh[1] * tk[1, rows] + sh[2] * tk[2, rows]
-        return km + sh[ONLINE] * (1.0 - door_share[node]) * self.fetch_km[rows]
+        return km + sh[ONLINE] * (1.0 - door_share)[node] * self.fetch_km[rows]
 
     def rows_in(self, node: int) -> np.ndarray:
         """Households living in a settlement."""

@@ -123,6 +123,7 @@ class CountyModel(mesa.Model):
         self.household_agents = [HouseholdAgent(self, i) for i in range(len(self.households))]
         self.market = Market(scenario, self.county, self.households)
         self._rural_mask = self.households.rural.astype(float)
+        self._week_buffers: tuple[np.ndarray, np.ndarray] | None = None
 
         self.keep_alive: list[Any] = []  # Mesa holds event callables weakly
         self.remote = remote_places(self)
@@ -498,10 +499,15 @@ class CountyModel(mesa.Model):
         noise = self.spending_noise() if noise is None else noise
         budget = m.base_budget * self.season[i] * noise
         vr, tr, cr, orr = self._inputs
-        cost = m.costs(budget, vr, tr, cr, orr, self.logistics.door_share)
-        shares, surplus = m.choose(cost)
-        m.last_budget, m.last_shares, m.last_cost = budget, shares, cost
-        spend = (shares.T * (budget * hh.weight)).T  # computed channel-major, read per household
+        # two arrays of (channels, households) reused every week: the costs, turned into the
+        # shares in place, and the spending (see Market.costs on why)
+        if self._week_buffers is None:
+            self._week_buffers = (np.empty((len(CHANNELS), len(hh))), np.empty((len(CHANNELS), len(hh))))
+        cost_buf, spend_buf = self._week_buffers
+        cost = m.costs(budget, vr, tr, cr, orr, self.logistics.door_share, out=cost_buf)
+        shares, surplus = m.choose(cost, overwrite=True)
+        m.last_budget, m.last_shares = budget, shares
+        spend = np.multiply(shares.T, budget * hh.weight, out=spend_buf).T  # channel-major, read per household
         self.week["spend"] = spend
         self.week["channel_spend_rural"] = spend.T @ self._rural_mask
         self.week["travel_km"] = m.travel_km(shares, self.logistics.door_share)

@@ -13,7 +13,9 @@ its ``weight`` says how many, and every total is weighted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import mesa
 import numpy as np
@@ -69,9 +71,25 @@ class HouseholdTable:
     enrolled: np.ndarray
     appliance_age: np.ndarray
     vehicle_age: np.ndarray
+    #: columns derived from attributes that never change during a run (place, weight, age
+    #: of head), worked out once: see :meth:`derived`
+    _derived: dict[tuple, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.node)
+
+    def derived(self, key: tuple, make: Callable[[], Any]) -> Any:
+        """A value computed from fixed columns, remembered under ``key``.
+
+        The key must name everything the value depends on besides those fixed columns
+        (e.g. the scenario parameters used), so a changed parameter never reads a stale value.
+        """
+        hit = self._derived.get(key)
+        if hit is None:
+            hit = self._derived[key] = make()
+            if isinstance(hit, np.ndarray):
+                hit.flags.writeable = False  # shared by every caller
+        return hit
 
     @property
     def real_households(self) -> float:
