@@ -27,6 +27,7 @@ import datetime as dt
 import json
 import math
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy import optimize
 
-from experiments.ensemble import counties, national_indicators, parse_ensemble
+from experiments.ensemble import apply_values, counties, national_indicators, parse_ensemble, resolve_calibrated
 from experiments.plan import file_sha256
 from experiments.runner import run_experiment
 from experiments.spec import spec_from_dict
@@ -54,13 +55,27 @@ SERIES_INDICATOR: dict[str, str] = {
 
 
 class Parameter(BaseModel):
-    """One fitted parameter: a scenario field and its bounds (in the field's unit)."""
+    """One fitted parameter: a scenario field (or ensemble setting) and its bounds.
+
+    Attributes:
+        path: A scenario field (dotted path, set for every county), or an ensemble setting
+            written ``ensemble/<key>/<key>...`` (e.g. the development level above which
+            counties start with cold storage; see :func:`experiments.ensemble.apply_values`).
+        low, high: Bounds, in the field's unit (a uniform prior between them).
+        also: Further paths set to the same value (one parameter moving several settings,
+            e.g. every step of the development profile).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     path: str = Field(min_length=3)
     low: float
     high: float
+    also: list[str] = Field(default_factory=list)
+
+    def settings(self, value: float) -> dict[str, float]:
+        """Every path this parameter sets, with ``value``."""
+        return {self.path: value, **dict.fromkeys(self.also, value)}
 
     @model_validator(mode="after")
     def _ordered(self) -> Parameter:
@@ -125,6 +140,7 @@ class Fit:
     report: pd.DataFrame
     objective: float
     evaluations: int
+    trace: pd.DataFrame | None = None
 
 
 def official_targets(csv: Path, wanted: list[dict[str, Any]], source: str) -> list[Target]:
@@ -156,8 +172,8 @@ def simulate(
     ensemble: dict[str, Any], values: dict[str, float], seed: int, replicates: int, workers: int, base_dir: Path | None
 ) -> pd.DataFrame:
     """National indicators of the ensemble with ``values`` set (one runner call)."""
-    ens = dict(ensemble)
-    ens["overrides"] = {**ens.get("overrides", {}), **values}
+    ens = apply_values(resolve_calibrated(ensemble, "calibration", base_dir), values)
+    ens.pop("calibrated", None)  # applied above; a trial value must not be overwritten again
     spec = spec_from_dict(
         {"name": "calibration_eval", "ensemble": ens, "design": "list", "replicates": replicates, "seed": seed},
         source="calibration",
@@ -200,20 +216,33 @@ def calibrate(
     replicates: int = 1,
     workers: int = 1,
     base_dir: Path | None = None,
+    on_evaluation: Callable[[int, dict[str, float], float], None] | None = None,
 ) -> Fit:
     """Fit ``parameters`` so the ensemble's national indicators match ``targets``.
 
     The objective is the sum of squared scaled residuals; a missing indicator (e.g. a
     growth rate in a year the run does not cover) counts as a large misfit rather than
     being dropped, so a wrong target cannot look like a perfect fit.
+
+    Args:
+        on_evaluation: Called after each evaluation with its number, the parameter values
+            and the objective (the CLI prints progress with it).
     """
     n = [0]
+    trace: list[dict[str, Any]] = []
 
     def objective(x: np.ndarray) -> float:
         n[0] += 1
-        vals = {p.path: float(v) for p, v in zip(parameters, np.atleast_1d(x), strict=True)}
+        vals = {
+            k: w for p, v in zip(parameters, np.atleast_1d(x), strict=True) for k, w in p.settings(float(v)).items()
+        }
         r = _compare(simulate(ensemble, vals, seed, replicates, workers, base_dir), targets)["scaled_residual"]
-        return float(np.nansum(r**2) + 1e6 * r.isna().sum())
+        value = float(np.nansum(r**2) + 1e6 * r.isna().sum())
+        point = {p.path: float(v) for p, v in zip(parameters, np.atleast_1d(x), strict=True)}
+        trace.append({"evaluation": n[0], **point, "objective": value})
+        if on_evaluation is not None:
+            on_evaluation(n[0], point, value)
+        return value
 
     if len(parameters) == 1:
         p = parameters[0]
@@ -234,9 +263,9 @@ def calibrate(
             options={"maxfev": max_evaluations},
         )
         best = np.atleast_1d(res.x)
-    values = {p.path: float(v) for p, v in zip(parameters, best, strict=True)}
+    values = {k: w for p, v in zip(parameters, best, strict=True) for k, w in p.settings(float(v)).items()}
     report = _compare(simulate(ensemble, values, seed, replicates, workers, base_dir), targets)
-    return Fit(values, report, float(np.nansum(report["scaled_residual"] ** 2)), n[0])
+    return Fit(values, report, float(np.nansum(report["scaled_residual"] ** 2)), n[0], pd.DataFrame(trace))
 
 
 def load_calibration(path: str | Path) -> tuple[CalibrationSpec, list[Target], Path]:
@@ -262,8 +291,52 @@ def load_calibration(path: str | Path) -> tuple[CalibrationSpec, list[Target], P
     return spec, targets, base
 
 
-def run_calibration(path: str | Path, out_dir: str | Path) -> tuple[Fit, Path]:
-    """Calibrate from a spec file; write the fitted values (YAML) and the fit report (CSV)."""
+def fit_figure(report: pd.DataFrame) -> Any:
+    """Official against simulated value of every target, with the residual, one panel per series."""
+    import matplotlib.pyplot as plt
+
+    from experiments.plots import configure_fonts
+
+    configure_fonts()
+    series = list(dict.fromkeys(report["series"]))
+    fig, axes = plt.subplots(1, len(series), figsize=(3.2 * len(series), 3.2), squeeze=False)
+    for ax, name in zip(axes[0], series, strict=True):
+        d = report[report["series"] == name].sort_values("year")
+        ax.plot(d["year"], d["official"], "ks-", label="official")
+        ax.plot(d["year"], d["simulated"], "o--", color="C0", label="simulated")
+        for _, r in d.iterrows():
+            ax.annotate(
+                f"{r['residual']:+.3g}",
+                (r["year"], r["simulated"]),
+                fontsize=7,
+                xytext=(3, 3),
+                textcoords="offset points",
+            )
+        ax.set_title(name, fontsize=9)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.legend(fontsize=7)
+    fig.suptitle("Calibration fit: official series against the calibrated national ensemble (residual labelled)")
+    fig.tight_layout()
+    return fig
+
+
+def run_calibration(
+    path: str | Path,
+    out_dir: str | Path,
+    on_evaluation: Callable[[int, dict[str, float], float], None] | None = None,
+) -> tuple[Fit, Path]:
+    """Calibrate from a spec file; write the fitted values, the fit report and its figure.
+
+    Writes ``<name>.yaml`` (fitted values with the date, the data file and its hash, the
+    bounds and the objective; an ensemble spec's ``calibrated:`` reads it),
+    ``<name>_fit.csv`` (each target: official, simulated, residual) and
+    ``<name>_fit.png``/``.svg`` and ``<name>_evaluations.csv`` (every evaluation's
+    parameters and objective), each atomically, so a calibration interrupted midway leaves the
+    previous files whole.
+    """
+    from experiments import atomic
+    from experiments.plots import save
+
     spec, targets, base = load_calibration(path)
     fit = calibrate(
         spec.ensemble,
@@ -274,12 +347,16 @@ def run_calibration(path: str | Path, out_dir: str | Path) -> tuple[Fit, Path]:
         replicates=spec.replicates,
         workers=spec.workers,
         base_dir=base,
+        on_evaluation=on_evaluation,
     )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stamp = dt.date.today().isoformat()
-    report = out / f"{spec.name}_{stamp}_fit.csv"
-    fit.report.to_csv(report, index=False)
+    report = out / f"{spec.name}_fit.csv"
+    atomic.write_text(report, fit.report.to_csv(index=False))
+    if fit.trace is not None:
+        atomic.write_text(out / f"{spec.name}_evaluations.csv", fit.trace.to_csv(index=False))
+    save(fit_figure(fit.report), out, f"{spec.name}_fit")  # PNG and SVG
     data_file = spec.official if spec.official is None or spec.official.is_absolute() else base / spec.official
     record = {
         "name": spec.name,
@@ -293,6 +370,6 @@ def run_calibration(path: str | Path, out_dir: str | Path) -> tuple[Fit, Path]:
         "values": fit.values,
         "report": report.name,
     }
-    values = out / f"{spec.name}_{stamp}.yaml"
-    values.write_text(yaml.safe_dump(json.loads(json.dumps(record)), sort_keys=False))
+    values = out / f"{spec.name}.yaml"
+    atomic.write_text(values, yaml.safe_dump(json.loads(json.dumps(record)), sort_keys=False))
     return fit, values

@@ -235,7 +235,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from experiments.calibration import run_calibration
 
-    fit, values = run_calibration(args.spec, args.out)
+    def progress(k: int, point: dict[str, float], objective: float) -> None:
+        shown = ", ".join(f"{path}={v:.4g}" for path, v in point.items())
+        print(f"evaluation {k}: {shown}: objective {objective:.4g}", file=sys.stderr, flush=True)
+
+    fit, values = run_calibration(args.spec, args.out, on_evaluation=progress)
     print(fit.report.to_string(index=False))
     print(f"fitted values in {values} ({fit.evaluations} evaluations, objective {fit.objective:.4g})")
     return 0

@@ -25,6 +25,7 @@ same ensemble gives the same counties on every machine.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
 from dataclasses import dataclass
@@ -132,6 +133,38 @@ def load_typology(path: str | Path, national_count: int | None = NATIONAL_COUNTY
     return out
 
 
+class Attribute(BaseModel):
+    """How one starting attribute of a county follows its development level ``d`` in [0, 1).
+
+    Either a range — the value is ``low + (high - low) * d`` (a number field) — or a step —
+    the field is set to ``value`` when ``d > above`` and left as the scenario (or the
+    stratum) has it otherwise (a switch or a date).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    low: float | None = None
+    high: float | None = None
+    above: float | None = Field(None, ge=0.0, le=1.0)
+    value: bool | float | str | dt.date | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Attribute:
+        ranged = self.low is not None and self.high is not None and self.above is None and self.value is None
+        stepped = self.above is not None and self.value is not None and self.low is None and self.high is None
+        if not (ranged or stepped):
+            raise ValueError("give either low and high (a range) or above and value (a step)")
+        return self
+
+    def at(self, d: float) -> Any:
+        """The attribute's override at development level ``d`` (None: leave as it is)."""
+        if self.low is not None and self.high is not None:
+            return self.low + (self.high - self.low) * d
+        if d > float(self.above or 0.0):
+            return self.value.isoformat() if isinstance(self.value, dt.date) else self.value
+        return None
+
+
 class EnsembleSpec(BaseModel):
     """The ``ensemble:`` section of an experiment spec.
 
@@ -145,6 +178,15 @@ class EnsembleSpec(BaseModel):
         national_count: Total the typology's weights must sum to (None for a test typology).
         seed: Seed of the county draws (map seeds, logistics centre at start) [0, 2**32-1].
         years: First and last calendar year to report national indicators for.
+        development: Starting attributes that follow each county's commerce development
+            level (scenario path → range or step; see :class:`Attribute`). Counties differ
+            in how far their commerce had come before the plan (the first batch of 123
+            leading counties in November 2023 met the top tier within four months of the
+            plan's start); one level per county, drawn uniformly, moves all these
+            attributes together (assumption: development is one dimension).
+        calibrated: A file of fitted values written by ``countysim calibrate`` (relative to
+            the spec file); its values are applied on top of ``overrides`` and
+            ``development`` (see :func:`apply_values`), so a projection runs the calibrated model.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -157,6 +199,8 @@ class EnsembleSpec(BaseModel):
     national_count: int | None = Field(NATIONAL_COUNTY_UNITS, ge=1)
     seed: int = Field(1, ge=0, le=2**32 - 1)
     years: tuple[int, int] = (2023, 2025)
+    development: dict[str, Attribute] = Field(default_factory=dict)
+    calibrated: Path | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> EnsembleSpec:
@@ -167,12 +211,65 @@ class EnsembleSpec(BaseModel):
 
 @dataclass(frozen=True)
 class County:
-    """One simulated county: its label in the runs table, stratum, weight and overrides."""
+    """One simulated county: its label in the runs table, stratum, weight, overrides and
+    commerce development level (0-1, see ``EnsembleSpec.development``)."""
 
     label: str
     stratum: str
     weight: float
     overrides: dict[str, Any]
+    development: float = 0.0
+
+
+def apply_values(ensemble: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """A copy of an ``ensemble`` section with fitted or trial values set.
+
+    A path that starts with ``ensemble/`` names a field of the ensemble section itself,
+    with ``/`` between levels (e.g. ``ensemble/development/logistics.cold_storage_at_start/above``,
+    since the development keys are dotted scenario paths); any other path is a scenario
+    override for every county.
+    """
+    ens = copy.deepcopy(dict(ensemble))
+    scenario: dict[str, Any] = {}
+    for path, value in values.items():
+        if path.startswith("ensemble/"):
+            keys = path.split("/")[1:]
+            here = ens
+            for k in keys[:-1]:
+                nxt = here.get(k)
+                if not isinstance(nxt, dict):
+                    raise InputError(f"{path}: the ensemble section has no {k!r} to set a value in")
+                here[k] = dict(nxt)  # copy each level on the way down: the caller's dict is untouched
+                here = here[k]
+            here[keys[-1]] = value
+        else:
+            scenario[path] = value
+    ens["overrides"] = {**(ens.get("overrides") or {}), **scenario}
+    return ens
+
+
+def resolve_calibrated(data: Any, source: str, base_dir: Path | None) -> Any:
+    """The ensemble section with the values of its ``calibrated`` file applied (if it names one)."""
+    if not isinstance(data, dict) or not data.get("calibrated"):
+        return data
+    import yaml
+
+    path = Path(data["calibrated"])
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    if not path.is_file():
+        raise InputError(f"ensemble.calibrated: file not found: {path}", source=source)
+    try:
+        record = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise InputError(f"ensemble.calibrated: not readable YAML ({err})", source=source) from None
+    values = record.get("values") if isinstance(record, dict) else None
+    if not isinstance(values, dict) or not values:
+        raise InputError(f"ensemble.calibrated: {path} has no 'values' mapping of fitted values", source=source)
+    try:
+        return apply_values(data, values)
+    except InputError as err:
+        raise InputError(f"ensemble.calibrated: {err.message}", source=source) from None
 
 
 def parse_ensemble(data: Any, source: str) -> EnsembleSpec:
@@ -195,11 +292,16 @@ def counties(ens: EnsembleSpec, base_dir: Path | None = None) -> list[County]:
     path = ens.typology if ens.typology.is_absolute() or base_dir is None else base_dir / ens.typology
     strata = load_typology(path, ens.national_count)
     rng = np.random.default_rng(np.random.SeedSequence(ens.seed))
+    # development levels from a stream of their own, so adding them moved no other draw
+    dev_rng = np.random.default_rng(np.random.SeedSequence([ens.seed, 1]))
     out: list[County] = []
     for s in strata:
         n = s.county_units if ens.sample == "full" else min(ens.per_stratum, s.county_units)
         seeds = rng.integers(0, 2**32 - 1, size=n)
         centre = rng.random(n) < s.logistics_center_share
+        # stratified within the stratum too (one level in each 1/n of [0, 1)), so a small
+        # sample spans the range of development instead of clustering by chance
+        levels = (dev_rng.permutation(n) + dev_rng.random(n)) / n
         for k in range(n):
             ov = {
                 **ens.overrides,
@@ -208,7 +310,11 @@ def counties(ens: EnsembleSpec, base_dir: Path | None = None) -> list[County]:
                 "map.map_seed": int(seeds[k]),
                 "logistics.center_at_start": bool(centre[k]),
             }
-            out.append(County(f"{s.name}-{k:04d}", s.name, s.county_units / n, ov))
+            for path, attr in ens.development.items():
+                v = attr.at(float(levels[k]))
+                if v is not None:
+                    ov[path] = v
+            out.append(County(f"{s.name}-{k:04d}", s.name, s.county_units / n, ov, float(levels[k])))
     return out
 
 
@@ -319,6 +425,8 @@ def national_indicators(runs: pd.DataFrame, weights: dict[str, float], strata: d
         row = _band(y, name, [p[0] for p in pairs], [p[1] for p in pairs])
         if name not in _TOTALS:  # shares: a normal band must not leave [0, 1]
             row["low"], row["high"] = max(0.0, row["low"]), min(1.0, row["high"])
+        else:  # counts and spending cannot be negative either
+            row["low"] = max(0.0, row["low"])
         rows.append(row)
     for name in ("online_spending", "farm_online_sales"):
         for y in years[1:]:
@@ -361,9 +469,9 @@ def write_national(ensemble: dict[str, Any], base_dir: Path | None, folder: str 
 
     folder = Path(folder)
     cs = counties(parse_ensemble(ensemble, str(folder)), base_dir)
-    pd.DataFrame([{"base": c.label, "stratum": c.stratum, "weight": c.weight} for c in cs]).to_csv(
-        folder / "counties.csv", index=False
-    )
+    pd.DataFrame(
+        [{"base": c.label, "stratum": c.stratum, "weight": c.weight, "development": c.development} for c in cs]
+    ).to_csv(folder / "counties.csv", index=False)
     table = national_indicators(read_runs(folder), {c.label: c.weight for c in cs}, {c.label: c.stratum for c in cs})
     table.to_csv(folder / "national.csv", index=False)
     from experiments.plots import save

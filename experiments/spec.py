@@ -328,11 +328,13 @@ def spec_from_dict(
 
 def _with_ensemble(data: dict[str, Any], source: str, base_dir: Path | None) -> dict[str, Any]:
     """The spec data with its ``ensemble`` expanded to bases and yearly national metrics."""
-    from experiments.ensemble import expand_bases, parse_ensemble, year_metrics
+    from experiments.ensemble import expand_bases, parse_ensemble, resolve_calibrated, year_metrics
 
     if "base" in data:
-        raise InputError("base: give either base or ensemble, not both (the ensemble makes its own bases)", source=source)
-    ens = parse_ensemble(data["ensemble"], source)
+        raise InputError(
+            "base: give either base or ensemble, not both (the ensemble makes its own bases)", source=source
+        )
+    ens = parse_ensemble(resolve_calibrated(data["ensemble"], source, base_dir), source)
     ensemble = json.loads(ens.model_dump_json())
     metrics = year_metrics(*ens.years) + list(data.get("metrics") or [])
     return {**data, "ensemble": ensemble, "base": expand_bases(ensemble, source, base_dir), "metrics": metrics}

@@ -76,6 +76,8 @@ class Logistics:
         self._planner = PLANNERS[cfg.carriers.routing]
         self._cache: dict[tuple, Plan] = {}
         self._matrices: dict[float, np.ndarray] = {}
+        #: improved tours per cost matrix (see routing.plan_heuristic's memo)
+        self._tours: dict[float, dict[tuple, tuple[int, ...]]] = {}
         self._last_settled: int | None = None
 
     def _set_pickup(self) -> None:
@@ -160,7 +162,8 @@ class Logistics:
             if self.cfg.routing == "solver":
                 raw = self._planner(t, villages, prizes, cost, f, 0.0, seed=self.m.seed % 2**31)
             else:
-                raw = self._planner(t, villages, prizes, cost, f, 0.0)
+                memo = self._tours.setdefault(round(km_cost, 9), {})
+                raw = self._planner(t, villages, prizes, cost, f, 0.0, memo=memo)
             stops = f * sum(self._stop_cost(v) for v in raw.served)
             km = tour_length(list(raw.served), t, self.m.county.travel_km)
             plan = Plan(raw.served, km, raw.cost + stops, raw.prize + stops)
@@ -314,6 +317,8 @@ class Logistics:
     def _cache_trim(self) -> None:
         if len(self._cache) > 20000:
             self._cache.clear()
+        if sum(len(t) for t in self._tours.values()) > 50000:
+            self._tours.clear()
 
     def _update_door_share(self) -> None:
         villages = self.m.county.villages

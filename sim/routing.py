@@ -17,6 +17,7 @@ Distances are road distances (shortest paths on the road graph), so tours follow
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,7 +69,7 @@ def _local(depot: int, nodes: list[int], dist: np.ndarray) -> tuple[list[int], d
 
 
 def _length(path: list[int], d: list[list[float]]) -> float:
-    return sum(d[a][b] for a, b in itertools.pairwise(path))
+    return sum([d[a][b] for a, b in itertools.pairwise(path)])
 
 
 def _nearest(nodes: list[int], depot: int, d: list[list[float]]) -> list[int]:
@@ -162,7 +163,13 @@ def _plan(
 
 
 def plan_heuristic(
-    depot: int, candidates: list[int], prizes: dict[int, float], dist: np.ndarray, km_cost: float, stop_cost: float
+    depot: int,
+    candidates: list[int],
+    prizes: dict[int, float],
+    dist: np.ndarray,
+    km_cost: float,
+    stop_cost: float,
+    memo: dict[tuple, tuple[int, ...]] | None = None,
 ) -> Plan:
     """Drop-then-add heuristic for the prize-collecting tour.
 
@@ -180,6 +187,11 @@ def plan_heuristic(
         dist: Road distance matrix (km).
         km_cost: Weekly cost per km of tour (per-km cost × deliveries per week).
         stop_cost: Weekly cost of a stop (per-stop cost × deliveries per week).
+        memo: Improved tours already worked out on this ``dist`` (the caller keeps one per
+            distance matrix). Tour improvement depends only on the starting order, the
+            depot and the distances — not on the prizes — and carriers re-plan the same
+            townships month after month with the same candidates, so most improvements
+            repeat exactly; the memo returns the same tour the work would.
     """
     worth = [v for v in candidates if prizes.get(v, 0.0) > stop_cost]
     if not worth:
@@ -188,11 +200,19 @@ def plan_heuristic(
     dp = pos[depot]
     prize = {pos[v]: prizes[v] for v in worth}
 
+    def improved(key: tuple, make_order: Callable[[], list[int]]) -> list[int]:
+        if memo is None:
+            return _improve(make_order(), dp, d)
+        hit = memo.get(key)
+        if hit is None:
+            hit = memo[key] = tuple(ids[v] for v in _improve(make_order(), dp, d))
+        return [pos[v] for v in hit]
+
     def profit(order: list[int]) -> float:
         km = _length([dp, *order, dp], d) if order else 0.0
-        return float(sum(prize[v] for v in order)) - (km * km_cost + stop_cost * len(order))
+        return float(sum(map(prize.__getitem__, order))) - (km * km_cost + stop_cost * len(order))
 
-    order = _improve(_nearest([pos[v] for v in worth], dp, d), dp, d)
+    order = improved(("start", depot, tuple(worth)), lambda: _nearest([pos[v] for v in worth], dp, d))
     best, best_profit = list(order), profit(order)
     while order:
         path = [dp, *order, dp]
@@ -202,7 +222,7 @@ def plan_heuristic(
             - stop_cost
             for i in range(1, len(path) - 1)
         ]
-        del order[min(range(len(nets)), key=nets.__getitem__)]
+        del order[nets.index(min(nets))]  # the first of equal minima, as argmin
         p = profit(order)
         if p > best_profit + 1e-9:
             best, best_profit = list(order), p
@@ -223,7 +243,8 @@ def plan_heuristic(
             break
         order.insert(where, pick)
         left.remove(pick)
-    plan = _plan([ids[v] for v in _improve(order, dp, d)], depot, prizes, dist, km_cost, stop_cost)
+    final = improved(("tour", depot, tuple(ids[v] for v in order)), lambda: order)
+    plan = _plan([ids[v] for v in final], depot, prizes, dist, km_cost, stop_cost)
     return plan if plan.profit > 0 else Plan((), 0.0, 0.0, 0.0)
 
 

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from experiments.calibration import Parameter, Target, calibrate, load_calibration, run_calibration, simulate
+from experiments.ensemble import apply_values
 from sim.errors import InputError
 
 TYPOLOGY = """stratum,region,map_region,size,county_units,logistics_center_share
@@ -72,6 +73,32 @@ def test_short_calibration_writes_fit_report_and_values(tmp_path: Path) -> None:
     assert 0.02 <= record["values"][PATH] <= 0.2
     report = (tmp_path / "out" / record["report"]).read_text()
     assert "express_village_coverage" in report and "residual" in report
+    assert values.name == "short.yaml" and record["date"] and record["data"] == "explicit targets"
+    assert (tmp_path / "out" / "short_fit.png").stat().st_size > 5_000
+
+
+def test_one_parameter_may_set_several_settings_of_the_ensemble() -> None:
+    p = Parameter(
+        path="ensemble/development/logistics.cold_storage_at_start/above",
+        low=0.5,
+        high=0.99,
+        also=["ensemble/development/logistics.center_at_start/above"],
+    )
+    assert p.settings(0.8) == {
+        "ensemble/development/logistics.cold_storage_at_start/above": 0.8,
+        "ensemble/development/logistics.center_at_start/above": 0.8,
+    }
+    ens = {
+        "overrides": {"a.b": 1},
+        "development": {
+            "logistics.cold_storage_at_start": {"above": 0.1, "value": True},
+            "logistics.center_at_start": {"above": 0.1, "value": True},
+        },
+    }
+    out = apply_values(ens, {**p.settings(0.8), "adoption.buy_imitation_per_month": 0.2})
+    assert {a["above"] for a in out["development"].values()} == {0.8}
+    assert out["overrides"] == {"a.b": 1, "adoption.buy_imitation_per_month": 0.2}
+    assert ens["development"]["logistics.center_at_start"]["above"] == 0.1  # the caller's copy is untouched
 
 
 def test_bad_calibration_spec_names_field(tmp_path: Path) -> None:

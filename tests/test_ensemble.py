@@ -116,3 +116,74 @@ def test_stratified_sample_reproduces_full_ensemble(tmp_path: Path) -> None:
         "online_spending_growth",
         "farm_online_sales_growth",
     }
+
+
+def test_development_moves_starting_attributes_together(tmp_path: Path) -> None:
+    typ = tmp_path / "typ.csv"
+    typ.write_text(SMALL)
+    dev = {
+        "retailers.county_center_m2": {"low": 3000, "high": 15000},
+        "logistics.cold_storage_at_start": {"above": 0.7, "value": True},
+        "policy.codistribution.start": {"above": 0.7, "value": "2023-07-01"},
+    }
+    ens = parse_ensemble(
+        {"typology": str(typ), "scenario": "x.yaml", "sample": "full", "national_count": None, "development": dev},
+        "t",
+    )
+    cs = counties(ens)
+    for stratum in ("e", "w"):
+        levels = sorted(c.development for c in cs if c.stratum == stratum)
+        n = len(levels)
+        # stratified within the stratum: one level in each 1/n of [0, 1)
+        assert [int(x * n) for x in levels] == list(range(n))
+    for c in cs:
+        assert c.overrides["retailers.county_center_m2"] == pytest.approx(3000 + 12000 * c.development)
+        advanced = c.development > 0.7
+        assert c.overrides.get("logistics.cold_storage_at_start", False) is advanced
+        assert ("policy.codistribution.start" in c.overrides) is advanced
+    # without development the draws of the other attributes are unchanged
+    plain = counties(parse_ensemble({"typology": str(typ), "scenario": "x.yaml", "national_count": None}, "t"))
+    strat = counties(
+        parse_ensemble({"typology": str(typ), "scenario": "x.yaml", "national_count": None, "development": dev}, "t")
+    )
+    assert [c.overrides["map.map_seed"] for c in plain] == [c.overrides["map.map_seed"] for c in strat]
+
+
+def test_bad_development_attribute_names_field() -> None:
+    with pytest.raises(InputError, match=r"ensemble\.development"):
+        parse_ensemble({"typology": "t.csv", "scenario": "x.yaml", "development": {"a.b": {"low": 1}}}, "t")
+    with pytest.raises(InputError, match=r"ensemble\.development"):
+        parse_ensemble(
+            {"typology": "t.csv", "scenario": "x.yaml", "development": {"a.b": {"low": 1, "high": 2, "above": 0.5}}},
+            "t",
+        )
+
+
+def test_calibrated_values_reach_every_county(tmp_path: Path) -> None:
+    typ = tmp_path / "typ.csv"
+    typ.write_text(SMALL)
+    (tmp_path / "fit.yaml").write_text(
+        "name: fit\nvalues:\n  adoption.buy_imitation_per_month: 0.123\n"
+        "  ensemble/development/logistics.cold_storage_at_start/above: 0.9\n"
+    )
+    ens = {
+        "typology": str(typ),
+        "scenario": "x.yaml",
+        "national_count": None,
+        "calibrated": "fit.yaml",
+        "development": {"logistics.cold_storage_at_start": {"above": 0.1, "value": True}},
+    }
+    spec = spec_from_dict({"name": "c", "ensemble": ens, "design": "list"}, base_dir=tmp_path)
+    assert spec.ensemble["development"]["logistics.cold_storage_at_start"]["above"] == 0.9
+    cs = counties(parse_ensemble(spec.ensemble, "t"))
+    assert all(c.overrides["adoption.buy_imitation_per_month"] == 0.123 for c in cs)
+    assert all(c.overrides.get("logistics.cold_storage_at_start", False) is (c.development > 0.9) for c in cs)
+    with pytest.raises(InputError, match=r"ensemble\.calibrated: file not found"):
+        spec_from_dict(
+            {"name": "c", "ensemble": {**ens, "calibrated": "nope.yaml"}, "design": "list"}, base_dir=tmp_path
+        )
+    (tmp_path / "bad.yaml").write_text("values:\n  ensemble/nothing/here: 1\n")
+    with pytest.raises(InputError, match=r"ensemble\.calibrated: .*no 'nothing'"):
+        spec_from_dict(
+            {"name": "c", "ensemble": {**ens, "calibrated": "bad.yaml"}, "design": "list"}, base_dir=tmp_path
+        )
