@@ -41,8 +41,10 @@ lint: $(STAMP)
 # Speed and memory: every benchmark, raw results in benchmarks/results/, summarised in
 # docs/PERFORMANCE.md. Slow (minutes); not part of `make test`.
 bench: $(STAMP)
-	$(PY) -m benchmarks.presets --sizes small median large --repeats 3
+	$(PY) -m benchmarks.presets --sizes small median large --repeats 3 --profile
 	$(PY) -m benchmarks.household_decision --sizes 10000 100000 1000000 --repeats 5
+	$(PY) -m benchmarks.scaling
+	$(PY) -m benchmarks.replan_scaling
 	$(PY) -m benchmarks.routing_gap --instances 200
 	$(PY) -m benchmarks.bench_runner
 

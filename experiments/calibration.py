@@ -7,8 +7,11 @@ series of ``shared/reference/official_statistics.csv`` mapped to national indica
 ensemble through the experiment runner (same seeds every time: common random numbers make
 the objective a deterministic function of the parameters) and sums squared residuals, each
 divided by its target's scale. The optimiser is SciPy's bounded ``minimize_scalar`` for one
-parameter and Powell with bounds for several (both derivative-free: the simulated
-indicators are step functions of the parameters at fixed seeds).
+parameter and DIRECT (``scipy.optimize.direct``, Jones et al. 1993) for several: both are
+derivative-free, and DIRECT is a global search over the whole box that needs no starting
+point, which matters because the simulated indicators are step functions of the
+parameters at fixed seeds (a local method such as Powell stalls on a flat step). The best
+point evaluated is the fit.
 
 Official series → national indicator (why):
 
@@ -26,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -230,14 +234,18 @@ def calibrate(
     """
     n = [0]
     trace: list[dict[str, Any]] = []
+    seen: dict[tuple[float, ...], tuple[float, pd.DataFrame]] = {}
 
     def objective(x: np.ndarray) -> float:
+        key = tuple(float(v) for v in np.atleast_1d(x))
+        if key in seen:  # an optimiser may ask again for a point: same seeds, same answer
+            return seen[key][0]
         n[0] += 1
-        vals = {
-            k: w for p, v in zip(parameters, np.atleast_1d(x), strict=True) for k, w in p.settings(float(v)).items()
-        }
-        r = _compare(simulate(ensemble, vals, seed, replicates, workers, base_dir), targets)["scaled_residual"]
+        vals = {k: w for p, v in zip(parameters, key, strict=True) for k, w in p.settings(v).items()}
+        table = _compare(simulate(ensemble, vals, seed, replicates, workers, base_dir), targets)
+        r = table["scaled_residual"]
         value = float(np.nansum(r**2) + 1e6 * r.isna().sum())
+        seen[key] = (value, table)
         point = {p.path: float(v) for p, v in zip(parameters, np.atleast_1d(x), strict=True)}
         trace.append({"evaluation": n[0], **point, "objective": value})
         if on_evaluation is not None:
@@ -246,25 +254,18 @@ def calibrate(
 
     if len(parameters) == 1:
         p = parameters[0]
-        res = optimize.minimize_scalar(
+        optimize.minimize_scalar(
             objective,
             bounds=(p.low, p.high),
             method="bounded",
             options={"maxiter": max_evaluations, "xatol": 1e-3 * (p.high - p.low)},
         )
-        best = np.atleast_1d(res.x)
     else:
-        x0 = np.array([(p.low + p.high) / 2 for p in parameters])
-        res = optimize.minimize(
-            objective,
-            x0,
-            method="Powell",
-            bounds=[(p.low, p.high) for p in parameters],
-            options={"maxfev": max_evaluations},
-        )
-        best = np.atleast_1d(res.x)
-    values = {k: w for p, v in zip(parameters, best, strict=True) for k, w in p.settings(float(v)).items()}
-    report = _compare(simulate(ensemble, values, seed, replicates, workers, base_dir), targets)
+        # DIRECT may overrun maxfun by the points of its last division; the trace shows them all
+        optimize.direct(objective, [(p.low, p.high) for p in parameters], maxfun=max_evaluations)
+    # the fit is the best point evaluated (a bounded scalar search ends near, not at, it)
+    key, (_, report) = min(seen.items(), key=lambda kv: kv[1][0])
+    values = {k: w for p, v in zip(parameters, key, strict=True) for k, w in p.settings(v).items()}
     return Fit(values, report, float(np.nansum(report["scaled_residual"] ** 2)), n[0], pd.DataFrame(trace))
 
 
@@ -362,7 +363,9 @@ def run_calibration(
         "name": spec.name,
         "date": stamp,
         "spec": str(Path(path)),
-        "data": str(data_file) if data_file else "explicit targets",
+        # relative to the working directory (the repository, for the committed values), so
+        # the record reads the same on every machine
+        "data": os.path.relpath(data_file) if data_file else "explicit targets",
         "data_sha256": file_sha256(data_file) if data_file else None,
         "objective": fit.objective,
         "evaluations": fit.evaluations,

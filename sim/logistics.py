@@ -77,7 +77,7 @@ class Logistics:
         self._cache: dict[tuple, Plan] = {}
         self._matrices: dict[float, np.ndarray] = {}
         #: improved tours per cost matrix (see routing.plan_heuristic's memo)
-        self._tours: dict[float, dict[tuple, tuple[int, ...]]] = {}
+        self._tours: dict[float, dict[tuple, Any]] = {}
         self._last_settled: int | None = None
 
     def _set_pickup(self) -> None:

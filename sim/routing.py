@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -169,7 +170,7 @@ def plan_heuristic(
     dist: np.ndarray,
     km_cost: float,
     stop_cost: float,
-    memo: dict[tuple, tuple[int, ...]] | None = None,
+    memo: dict[tuple, Any] | None = None,
 ) -> Plan:
     """Drop-then-add heuristic for the prize-collecting tour.
 
@@ -191,12 +192,20 @@ def plan_heuristic(
             distance matrix). Tour improvement depends only on the starting order, the
             depot and the distances — not on the prizes — and carriers re-plan the same
             townships month after month with the same candidates, so most improvements
-            repeat exactly; the memo returns the same tour the work would.
+            repeat exactly; the memo returns the same tour the work would. The local
+            distance table of a set of candidates is remembered the same way.
     """
     worth = [v for v in candidates if prizes.get(v, 0.0) > stop_cost]
     if not worth:
         return Plan((), 0.0, 0.0, 0.0)
-    ids, pos, d = _local(depot, worth, dist)
+    if memo is None:
+        ids, pos, d = _local(depot, worth, dist)
+    else:  # the local table depends only on the nodes and the distances: remembered too
+        key = ("table", depot, tuple(worth))
+        table = memo.get(key)
+        if table is None:
+            table = memo[key] = _local(depot, worth, dist)
+        ids, pos, d = table
     dp = pos[depot]
     prize = {pos[v]: prizes[v] for v in worth}
 

@@ -111,3 +111,17 @@ def test_bad_calibration_spec_names_field(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="parameters") as err:
         load_calibration(f)
     assert "cal.yaml" in str(err.value)
+
+
+def test_several_parameters_search_the_whole_box(tmp_path: Path) -> None:
+    ens = _ensemble(tmp_path)
+    params = [
+        Parameter(path=PATH, low=0.02, high=0.4),
+        Parameter(path="carriers.village_delivery_fee", low=0.4, high=1.6),
+    ]
+    target = Target(indicator="express_village_coverage", year=2024, value=0.95, scale=0.05)
+    fit = calibrate(ens, params, [target], max_evaluations=3, seed=7)
+    assert fit.trace is not None and len(fit.trace) == fit.evaluations >= 3
+    # the fit is the best point the search evaluated, inside the bounds
+    assert fit.objective == pytest.approx(fit.trace["objective"].min())
+    assert 0.02 <= fit.values[PATH] <= 0.4 and 0.4 <= fit.values["carriers.village_delivery_fee"] <= 1.6
