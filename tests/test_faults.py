@@ -46,8 +46,13 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.Da
 def test_fault_then_resume_gives_the_uninterrupted_table(uninterrupted, tmp_path, k, mode):
     spec, expected = uninterrupted
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "fault_driver.py"), str(spec), str(out), str(k), mode],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "fault_driver.py"), str(spec), str(out), str(k), mode],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if mode.startswith("kill"):
         assert proc.returncode == -signal.SIGKILL, proc.stderr
     else:  # a full disk is reported in one paragraph, not a traceback
@@ -59,7 +64,10 @@ def test_fault_then_resume_gives_the_uninterrupted_table(uninterrupted, tmp_path
         done = read_runs(out)
         assert done["run_id"].is_unique
         assert len(done) <= len(expected)
-    table = run_experiment(spec, out=out, resume=True, progress=False) if out.exists() else run_experiment(
-        spec, out=out, progress=False)
+    table = (
+        run_experiment(spec, out=out, resume=True, progress=False)
+        if out.exists()
+        else run_experiment(spec, out=out, progress=False)
+    )
     pd.testing.assert_frame_equal(results(table), expected, check_exact=True)
     assert not list(out.rglob("*.tmp")), "resuming clears the temporaries a kill left"
