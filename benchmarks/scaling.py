@@ -167,7 +167,11 @@ def run_in_subprocess(households: int, end: str, map_size: str, region: str) -> 
         "import json, resource, sys\n"
         "from benchmarks.scaling import run_once\n"
         "r = run_once(int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4])\n"
-        "r['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        # VmHWM: this address space's peak. ru_maxrss would carry over the parent's peak
+        # through fork and exec (the parent holds the decision curve's million households)
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')]\n"
+        "r['peak_rss_mb'] = (int(hwm[0].split()[1]) if hwm else "
+        "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024\n"
         "print(json.dumps(r))\n"
     )
     out = subprocess.run(
