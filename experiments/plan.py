@@ -216,18 +216,34 @@ def _describe(values: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in values.items()) or "no levers"
 
 
+#: Above this many generated-map bases (a national ensemble has 1,871), one world per
+#: kind of generated county (source, region, size) is set up instead of every one:
+#: building every world took minutes and gigabytes before the first run, and a generated
+#: map cannot be a bad input file. Every file-based map is still built.
+CHECK_EVERY_WORLD_UP_TO = 64
+
+
 def _check_worlds(bases: list[Scenario], file_maps: list[Scenario]) -> None:
-    """Set up each base's world and build each file-based map once (raises what the model raises)."""
+    """Set up the bases' worlds and build each file-based map once (raises what the model raises)."""
     from sim.geography import build_map
     from sim.model import CountyModel
 
-    maps: dict[str, Any] = {}
+    generated = [b for b in bases if b.map.source != "file"]
+    if len(generated) > CHECK_EVERY_WORLD_UP_TO:
+        kinds: dict[tuple, Scenario] = {}
+        for b in generated:
+            kinds.setdefault((b.map.source, b.map.region, b.map.size), b)
+        bases = [*kinds.values(), *(b for b in bases if b.map.source == "file")]
+    maps: dict[str, Any] = {}  # file-based maps only: each is read once
     for sc, is_base in [*((b, True) for b in bases), *((f, False) for f in file_maps)]:
         key = json.dumps(sc.map.model_dump(mode="json"), sort_keys=True) + str(sc._base_dir)
-        if key not in maps:
-            maps[key] = build_map(sc.map, sc._base_dir)
+        county = maps.get(key)
+        if county is None:
+            county = build_map(sc.map, sc._base_dir)
+            if sc.map.source == "file":
+                maps[key] = county
         if is_base:
-            CountyModel(sc, county=maps[key])
+            CountyModel(sc, county=county)
 
 
 def build_plan(spec: ExperimentSpec, check_maps: bool = True) -> Plan:

@@ -187,3 +187,24 @@ def test_calibrated_values_reach_every_county(tmp_path: Path) -> None:
         spec_from_dict(
             {"name": "c", "ensemble": {**ens, "calibrated": "bad.yaml"}, "design": "list"}, base_dir=tmp_path
         )
+
+
+def test_planning_a_large_ensemble_sets_up_one_world_per_kind(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sim.model
+    from experiments.plan import CHECK_EVERY_WORLD_UP_TO, _check_worlds
+    from sim.config import Scenario
+
+    built: list[int] = []
+    monkeypatch.setattr(sim.model, "CountyModel", lambda sc, county=None: built.append(sc.map.map_seed))
+    monkeypatch.setattr("sim.geography.build_map", lambda m, base_dir=None: object())
+    few = [Scenario.model_validate({"map": {"size": "small", "map_seed": k}}) for k in range(3)]
+    _check_worlds(few, [])
+    assert built == [0, 1, 2]  # a sweep's few bases: every world is set up
+    built.clear()
+    many = [
+        Scenario.model_validate({"map": {"size": size, "map_seed": k}})
+        for k in range(CHECK_EVERY_WORLD_UP_TO)
+        for size in ("small", "median")
+    ]
+    _check_worlds(many, [])
+    assert built == [0, 0]  # an ensemble: one world per kind of generated county
