@@ -38,8 +38,9 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check sim experiments tests benchmarks
 	$(VENV)/bin/ruff format --check sim experiments tests benchmarks
 
-# Speed and memory: every benchmark, raw results in benchmarks/results/, summarised in
-# docs/PERFORMANCE.md. Slow (minutes); not part of `make test`.
+# Speed and memory: every benchmark, raw results in benchmarks/results/, their tables written
+# into docs/PERFORMANCE.md (benchmarks/report.py; the analysis around them is by hand).
+# Slow (minutes); not part of `make test`.
 bench: $(STAMP)
 	$(PY) -m benchmarks.presets --sizes small median large --repeats 3 --profile
 	$(PY) -m benchmarks.household_decision --sizes 10000 100000 1000000 --repeats 5
@@ -47,6 +48,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.replan_scaling
 	$(PY) -m benchmarks.routing_gap --instances 200
 	$(PY) -m benchmarks.bench_runner
+	$(PY) -m benchmarks.report
 
 # A quick speed regression guard (warns on a slowdown over 25%; never fails).
 bench-quick: $(STAMP)

@@ -85,3 +85,18 @@ def test_replan_scaling_row(tmp_path: Path):
     assert row["settle_s"] <= row["replan_settle_s"]
     assert len(row["members"]) == row["carriers"]
     assert replan_scaling.format_row(row).split()[0] == "16"
+
+
+def test_report_writes_one_block_of_tables_into_the_page(tmp_path: Path) -> None:
+    from benchmarks.report import BEGIN, END, render, update_page
+
+    page = tmp_path / "PERF.md"
+    page.write_text("# Performance\n\nanalysis by hand\n")
+    results = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+    block = render(results)
+    assert "| preset |" in block and "speed-up" in block
+    update_page(page, block)
+    update_page(page, render(tmp_path / "empty"))  # a second run replaces the block, keeps the rest
+    text = page.read_text()
+    assert text.count(BEGIN) == 1 and text.count(END) == 1 and "analysis by hand" in text
+    assert "not measured yet" in text
