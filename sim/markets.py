@@ -129,32 +129,31 @@ class Market:
         every week in every village: the result is remembered per tuple (the reference
         budget and the nest scale are fixed for a run).
         """
-        key = tuple(map(float, store_ratios))
-        hit = self._nest_memo.get(key)
-        if hit is None:
-            hit = self._nest_memo[key] = self._nest(key)
-        return hit[0]
+        return self._nest(store_ratios)[0]
 
     def within_village_split(self, store_ratios: np.ndarray | tuple[float, ...]) -> np.ndarray:
         """How a village's store spending divides among its stores (remembered like ``nest_ratio``)."""
+        return self._nest(store_ratios)[1]
+
+    def _nest(self, store_ratios: np.ndarray | tuple[float, ...]) -> tuple[float, np.ndarray]:
+        """The nest's ratio and split for these store ratios, from the memo or worked out."""
         key = tuple(map(float, store_ratios))
         hit = self._nest_memo.get(key)
-        if hit is None:
-            hit = self._nest_memo[key] = self._nest(key)
-        return hit[1]
-
-    def _nest(self, ratios: tuple[float, ...]) -> tuple[float, np.ndarray]:
-        if not ratios:
-            return np.inf, np.empty(0)
-        lam = self.b.store_nest_scale
-        k = self.reference_budget / self.b.choice_scale_yuan
-        z = -k * np.asarray(ratios) / lam
-        m = z.max()
-        ratio = float(-lam * (m + np.log(np.exp(z - m).sum())) / k)
-        e = np.exp(z - z.max())
-        split = e / e.sum()
-        split.flags.writeable = False  # shared between callers through the memo
-        return ratio, split
+        if hit is not None:
+            return hit
+        if not key:
+            hit = (np.inf, np.empty(0))
+        else:
+            lam = self.b.store_nest_scale
+            k = self.reference_budget / self.b.choice_scale_yuan
+            z = -k * np.asarray(key) / lam
+            m = z.max()
+            w = np.exp(z - m)
+            split = w / w.sum()
+            split.flags.writeable = False  # shared between callers through the memo
+            hit = (float(-lam * (m + np.log(w.sum())) / k), split)
+        self._nest_memo[key] = hit
+        return hit
 
     # --- the weekly choice ----------------------------------------------------------
 
