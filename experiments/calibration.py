@@ -236,17 +236,19 @@ def calibrate(
     trace: list[dict[str, Any]] = []
     seen: dict[tuple[float, ...], tuple[float, pd.DataFrame]] = {}
 
+    def settings(point: tuple[float, ...]) -> dict[str, float]:
+        return {k: w for p, v in zip(parameters, point, strict=True) for k, w in p.settings(v).items()}
+
     def objective(x: np.ndarray) -> float:
         key = tuple(float(v) for v in np.atleast_1d(x))
         if key in seen:  # an optimiser may ask again for a point: same seeds, same answer
             return seen[key][0]
         n[0] += 1
-        vals = {k: w for p, v in zip(parameters, key, strict=True) for k, w in p.settings(v).items()}
-        table = _compare(simulate(ensemble, vals, seed, replicates, workers, base_dir), targets)
+        table = _compare(simulate(ensemble, settings(key), seed, replicates, workers, base_dir), targets)
         r = table["scaled_residual"]
         value = float(np.nansum(r**2) + 1e6 * r.isna().sum())
         seen[key] = (value, table)
-        point = {p.path: float(v) for p, v in zip(parameters, np.atleast_1d(x), strict=True)}
+        point = {p.path: v for p, v in zip(parameters, key, strict=True)}
         trace.append({"evaluation": n[0], **point, "objective": value})
         if on_evaluation is not None:
             on_evaluation(n[0], point, value)
@@ -265,8 +267,7 @@ def calibrate(
         optimize.direct(objective, [(p.low, p.high) for p in parameters], maxfun=max_evaluations)
     # the fit is the best point evaluated (a bounded scalar search ends near, not at, it)
     key, (_, report) = min(seen.items(), key=lambda kv: kv[1][0])
-    values = {k: w for p, v in zip(parameters, key, strict=True) for k, w in p.settings(v).items()}
-    return Fit(values, report, float(np.nansum(report["scaled_residual"] ** 2)), n[0], pd.DataFrame(trace))
+    return Fit(settings(key), report, float(np.nansum(report["scaled_residual"] ** 2)), n[0], pd.DataFrame(trace))
 
 
 def load_calibration(path: str | Path) -> tuple[CalibrationSpec, list[Target], Path]:
