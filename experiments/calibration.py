@@ -42,20 +42,19 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy import optimize
 
-from experiments.ensemble import apply_values, counties, national_indicators, parse_ensemble, resolve_calibrated
+from experiments.ensemble import (
+    SERIES_INDICATOR,
+    apply_values,
+    counties,
+    national_indicators,
+    parse_ensemble,
+    resolve_calibrated,
+)
 from experiments.plan import file_sha256
 from experiments.runner import run_experiment
 from experiments.spec import spec_from_dict
 from sim.config import read_yaml
 from sim.errors import InputError
-
-#: Official series → national indicator of the ensemble (see the module docstring).
-SERIES_INDICATOR: dict[str, str] = {
-    "rural_online_retail_growth": "online_spending_growth",
-    "farm_online_retail_growth": "farm_online_sales_growth",
-    "express_village_coverage": "express_village_coverage",
-    "leading_counties_batch": "leading_counties",
-}
 
 
 class Parameter(BaseModel):

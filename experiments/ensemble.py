@@ -42,6 +42,15 @@ from sim.errors import InputError
 #: units minus 973 city districts; shared/reference/official_statistics.csv).
 NATIONAL_COUNTY_UNITS = 1871
 
+#: Official series (shared/reference/official_statistics.csv) → the national indicator
+#: they are compared with; why each pairing holds is in experiments/calibration.py.
+SERIES_INDICATOR: dict[str, str] = {
+    "rural_online_retail_growth": "online_spending_growth",
+    "farm_online_retail_growth": "farm_online_sales_growth",
+    "express_village_coverage": "express_village_coverage",
+    "leading_counties_batch": "leading_counties",
+}
+
 #: Tier codes of the ``county_tier`` indicator (sim.evaluation): 0 none, 1 basic,
 #: 2 enhanced, 3 advanced.
 TIERS: dict[int, str] = {0: "none", 1: "basic", 2: "enhanced", 3: "advanced"}
@@ -187,6 +196,8 @@ class EnsembleSpec(BaseModel):
         calibrated: A file of fitted values written by ``countysim calibrate`` (relative to
             the spec file); its values are applied on top of ``overrides`` and
             ``development`` (see :func:`apply_values`), so a projection runs the calibrated model.
+        official: The official statistics CSV (relative to the spec file) whose series
+            (``SERIES_INDICATOR``) the projection figure draws beside the simulated ones.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -201,6 +212,7 @@ class EnsembleSpec(BaseModel):
     years: tuple[int, int] = (2023, 2025)
     development: dict[str, Attribute] = Field(default_factory=dict)
     calibrated: Path | None = None
+    official: Path | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> EnsembleSpec:
@@ -478,8 +490,25 @@ def write_national(ensemble: dict[str, Any], base_dir: Path | None, folder: str 
 
     figures = folder / "figures"
     figures.mkdir(exist_ok=True)
-    save(projection_figure(table), figures, "national_projection")
+    ens = parse_ensemble(ensemble, str(folder))
+    official = None if ens.official is None else official_points(_resolve(ens.official, base_dir), str(folder))
+    save(projection_figure(table, official), figures, "national_projection")
     return table
+
+
+def _resolve(path: Path, base_dir: Path | None) -> Path:
+    return path if path.is_absolute() or base_dir is None else base_dir / path
+
+
+def official_points(csv: Path, source: str) -> pd.DataFrame:
+    """The official values of the series the ensemble is compared with: year, indicator, value."""
+    if not csv.is_file():
+        raise InputError(f"ensemble.official: file not found: {csv}", source=source)
+    df = pd.read_csv(csv)
+    df = df[df["series"].isin(list(SERIES_INDICATOR))]
+    return pd.DataFrame(
+        {"year": df["year"].astype(int), "indicator": df["series"].map(SERIES_INDICATOR), "value": df["value"]}
+    )
 
 
 #: The plan's national 2025 targets the projection figure is set against: about 500
@@ -488,12 +517,13 @@ def write_national(ensemble: dict[str, Any], base_dir: Path | None, folder: str 
 PLAN_TARGETS: dict[str, float] = {"leading_counties": 500.0, "share_basic_or_better": 0.9}
 
 
-def projection_figure(national: pd.DataFrame) -> Any:
+def projection_figure(national: pd.DataFrame, official: pd.DataFrame | None = None) -> Any:
     """National indicators by year with 95% bands, against the plan's 2025 targets.
 
     Four panels: cumulative leading counties (target ~500), share of counties at basic
     tier or better (target 90%), express coverage of villages, and year-on-year growth of
-    online spending and farm online sales.
+    online spending and farm online sales; with ``official`` (see :func:`official_points`)
+    the reported values as black marks beside the simulated ones.
     """
     import matplotlib.pyplot as plt
 
@@ -516,11 +546,19 @@ def projection_figure(national: pd.DataFrame) -> Any:
                 continue
             ax.fill_between(d["year"], d["low"], d["high"], color=colour, alpha=0.25, label=f"{ind} 95% band")
             ax.plot(d["year"], d["mean"], "o-", color=colour, label=ind)
+            if official is not None:
+                o = official[
+                    (official["indicator"] == ind) & official["year"].between(d["year"].min(), d["year"].max())
+                ]
+                if not o.empty:
+                    marker = "s" if colour == "C0" else "D"
+                    ax.plot(o["year"], o["value"], marker, color="black", mfc="none", label=f"official: {ind}")
         if name in PLAN_TARGETS:
             ax.axhline(PLAN_TARGETS[name], color="red", ls="--", label=f"plan target 2025: {PLAN_TARGETS[name]:g}")
         ax.set_title(title, fontsize=10)
         ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.legend(fontsize=7)
+        if ax.get_legend_handles_labels()[0]:  # a panel whose indicator was not computed stays empty
+            ax.legend(fontsize=7)
     fig.suptitle("National ensemble projection against the plan's targets")
     fig.tight_layout()
     return fig

@@ -335,6 +335,10 @@ def _with_ensemble(data: dict[str, Any], source: str, base_dir: Path | None) -> 
             "base: give either base or ensemble, not both (the ensemble makes its own bases)", source=source
         )
     ens = parse_ensemble(resolve_calibrated(data["ensemble"], source, base_dir), source)
+    if ens.official is not None:
+        official = ens.official if ens.official.is_absolute() or base_dir is None else base_dir / ens.official
+        if not official.is_file():  # checked now, not after every run has finished
+            raise InputError(f"ensemble.official: file not found: {official}", source=source)
     ensemble = json.loads(ens.model_dump_json())
     metrics = year_metrics(*ens.years) + list(data.get("metrics") or [])
     return {**data, "ensemble": ensemble, "base": expand_bases(ensemble, source, base_dir), "metrics": metrics}

@@ -208,3 +208,32 @@ def test_planning_a_large_ensemble_sets_up_one_world_per_kind(monkeypatch: pytes
     ]
     _check_worlds(many, [])
     assert built == [0, 0]  # an ensemble: one world per kind of generated county
+
+
+def test_projection_draws_official_series(tmp_path: Path) -> None:
+    from experiments.ensemble import official_points, projection_figure
+
+    csv = tmp_path / "official.csv"
+    csv.write_text(
+        "series,year,value,unit\nleading_counties_batch,2023,123,count\n"
+        "express_village_coverage,2022,0.95,share\nrural_income_per_capita,2023,21691,CNY\n"
+    )
+    points = official_points(csv, "t")
+    assert sorted(points["indicator"]) == ["express_village_coverage", "leading_counties"]
+    national = pd.DataFrame(
+        [
+            {"year": y, "indicator": ind, "mean": v, "low": v, "high": v}
+            for y in (2022, 2023)
+            for ind, v in (("leading_counties", 100.0), ("express_village_coverage", 0.9))
+        ]
+    )
+    fig = projection_figure(national, points)
+    labels = [line.get_label() for ax in fig.axes for line in ax.get_lines()]
+    assert "official: leading_counties" in labels and "official: express_village_coverage" in labels
+    with pytest.raises(InputError, match="file not found"):
+        official_points(tmp_path / "nope.csv", "t")
+    typ = tmp_path / "typ.csv"
+    typ.write_text(SMALL)
+    ens = {"typology": str(typ), "scenario": "x.yaml", "national_count": None, "official": "missing.csv"}
+    with pytest.raises(InputError, match=r"ensemble\.official: file not found"):
+        spec_from_dict({"name": "o", "ensemble": ens, "design": "list"}, base_dir=tmp_path)
