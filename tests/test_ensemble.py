@@ -227,8 +227,11 @@ def test_projection_draws_official_series(tmp_path: Path) -> None:
             for ind, v in (("leading_counties", 100.0), ("express_village_coverage", 0.9))
         ]
     )
+    import matplotlib.pyplot as plt
+
     fig = projection_figure(national, points)
     labels = [line.get_label() for ax in fig.axes for line in ax.get_lines()]
+    plt.close(fig)  # later tests check that no figure is left open
     assert "official: leading_counties" in labels and "official: express_village_coverage" in labels
     with pytest.raises(InputError, match="file not found"):
         official_points(tmp_path / "nope.csv", "t")
