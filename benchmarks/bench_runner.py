@@ -33,7 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from experiments import atomic, provenance, run_experiment
+from benchmarks import write_results
+from experiments import run_experiment
 from experiments import runner as runner_module
 from experiments.plan import Job, Outcome, build_plan
 from experiments.runner import cached_map
@@ -181,8 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     # throughput: the cases interleaved in each repeat, so a burst of load from elsewhere on
     # the machine hits them alike; the best repeat is the least disturbed
     if args.overhead_only:
-        atomic.write_json(args.out, {"machine": provenance.machine(), "git_commit": provenance.git_commit(),
-                                     "versions": provenance.package_versions(), "results": result})  # fmt: skip
+        write_results(args.out, results=result)
         return 0
     cases = [("inprocess", None), ("processes", 1), ("processes", 2)] + ([] if args.no_dask else [("dask", 2)])
     walls: dict[str, list[float]] = {}
@@ -203,15 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if "dask-2" in throughput:
         result["parallel_efficiency_dask_vs_processes_1"] = throughput["dask-2"] / (2 * throughput["processes-1"])
-    atomic.write_json(
-        args.out,
-        {
-            "machine": provenance.machine(),
-            "git_commit": provenance.git_commit(),
-            "versions": provenance.package_versions(),
-            "results": result,
-        },
-    )
+    write_results(args.out, results=result)
     return 0
 
 

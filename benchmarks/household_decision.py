@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from experiments import atomic, provenance
+from benchmarks import write_results
 from sim.adoption import adopt_month
 from sim.config import Scenario
 from sim.model import CountyModel
@@ -144,15 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             f"({row['decisions_per_s'] / 1e6:6.2f} M decisions/s), plain Mesa {row['plain_s_median']:7.2f} s, "
             f"speed-up {row['speedup']:6.0f}x"
         )
-    atomic.write_json(
-        args.out,
-        {
-            "machine": provenance.machine(),
-            "git_commit": provenance.git_commit(),
-            "versions": provenance.package_versions(),
-            "results": rows,
-        },
-    )
+    write_results(args.out, results=rows)
     return 0
 
 

@@ -26,8 +26,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from benchmarks import write_results
 from benchmarks.phases import format_phases
-from experiments import atomic, provenance
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -129,15 +129,7 @@ def main(argv: list[str] | None = None) -> int:
             print(format_phases(row["phases"], row["profile_total_s"]))
             if row["not_instrumented"]:
                 print("  not instrumented (the model changed): " + ", ".join(row["not_instrumented"]))
-    atomic.write_json(
-        args.out,
-        {
-            "machine": provenance.machine(),
-            "git_commit": provenance.git_commit(),
-            "versions": provenance.package_versions(),
-            "results": rows,
-        },
-    )
+    write_results(args.out, results=rows)
     return 0
 
 

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from experiments import atomic, provenance
+from benchmarks import write_results
 
 REFERENCE = Path(__file__).resolve().parent / "results" / "quick.json"
 TOLERANCE = 0.25
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     now = {"small_preset_s": small_run_seconds(), "decision_10k_s": decision_seconds()}
     if args.update or not REFERENCE.exists():
-        atomic.write_json(REFERENCE, {"machine": provenance.machine(), "git_commit": provenance.git_commit(), **now})
+        write_results(REFERENCE, **now)
         print(f"reference stored in {REFERENCE}: {now}")
         return 0
     ref = json.loads(REFERENCE.read_text())

@@ -46,7 +46,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from experiments import atomic, provenance
+from benchmarks import write_results
 
 VILLAGES = [40, 100, 250, 600, 1200]
 PERSONS_PER_VILLAGE = 1600  # the median preset: 400,000 residents, 250 villages
@@ -259,21 +259,16 @@ def main(argv: list[str] | None = None) -> int:
         )
         rows.append(row)
         print(format_row(row), flush=True)
-    atomic.write_json(
+    write_results(
         args.out,
-        {
-            "machine": provenance.machine(),
-            "git_commit": provenance.git_commit(),
-            "versions": provenance.package_versions(),
-            "settings": {
-                "villages_per_township": args.villages_per_township,
-                "persons_per_village": PERSONS_PER_VILLAGE,
-                "households_per_agent": args.households_per_agent,
-                "region": args.region,
-                "solver_max_villages": args.solver_max_villages,
-            },
-            "results": rows,
+        settings={
+            "villages_per_township": args.villages_per_township,
+            "persons_per_village": PERSONS_PER_VILLAGE,
+            "households_per_agent": args.households_per_agent,
+            "region": args.region,
+            "solver_max_villages": args.solver_max_villages,
         },
+        results=rows,
     )
     return 0
 

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from experiments import atomic, provenance
+from benchmarks import write_results
 from sim.routing import plan_heuristic, plan_solver
 
 
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         f"gap mean {g.mean():.2%}, median {np.median(g):.2%}, max {g.max():.2%}; "
         f"heuristic {res['heuristic_ms']:.1f} ms, solver {res['solver_ms']:.1f} ms per instance"
     )
-    atomic.write_json(args.out, {"machine": provenance.machine(), "git_commit": provenance.git_commit(), **res})
+    write_results(args.out, **res)
     return 0
 
 

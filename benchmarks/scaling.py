@@ -43,7 +43,8 @@ from typing import Any
 
 import numpy as np
 
-from experiments import atomic, provenance
+from benchmarks import write_results
+from experiments import atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 DECISION_SIZES = [10_000, 30_000, 100_000, 300_000, 1_000_000]
@@ -342,21 +343,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.run_sizes:
         result["full_run"] = run_curve(args.run_sizes, args.run_repeats, args.end, args.map_size, args.region)
     print(format_table(result))
-    atomic.write_json(
+    write_results(
         args.out,
-        {
-            "machine": provenance.machine(),
-            "git_commit": provenance.git_commit(),
-            "versions": provenance.package_versions(),
-            "settings": {
-                "end": args.end,
-                "map_size": args.map_size,
-                "region": args.region,
-                "households_per_agent": 1,
-                "persons_per_household": PERSONS_PER_HOUSEHOLD,
-            },
-            **result,
+        settings={
+            "end": args.end,
+            "map_size": args.map_size,
+            "region": args.region,
+            "households_per_agent": 1,
+            "persons_per_household": PERSONS_PER_HOUSEHOLD,
         },
+        **result,
     )
     if args.figure:
         print(f"chart: {plot(result, args.figure)}")

@@ -123,7 +123,10 @@ class CountyModel(mesa.Model):
         self.household_agents = [HouseholdAgent(self, i) for i in range(len(self.households))]
         self.market = Market(scenario, self.county, self.households)
         self._rural_mask = self.households.rural.astype(float)
-        self._week_buffers: tuple[np.ndarray, np.ndarray] | None = None
+        # two arrays of (channels, households) reused every week by _shop: the costs, turned
+        # into the shares in place, and the spending (see Market.costs on why)
+        n_hh = len(self.households)
+        self._week_buffers = (np.empty((len(CHANNELS), n_hh)), np.empty((len(CHANNELS), n_hh)))
 
         self.keep_alive: list[Any] = []  # Mesa holds event callables weakly
         self.remote = remote_places(self)
@@ -499,10 +502,6 @@ class CountyModel(mesa.Model):
         noise = self.spending_noise() if noise is None else noise
         budget = m.base_budget * self.season[i] * noise
         vr, tr, cr, orr = self._inputs
-        # two arrays of (channels, households) reused every week: the costs, turned into the
-        # shares in place, and the spending (see Market.costs on why)
-        if self._week_buffers is None:
-            self._week_buffers = (np.empty((len(CHANNELS), len(hh))), np.empty((len(CHANNELS), len(hh))))
         cost_buf, spend_buf = self._week_buffers
         cost = m.costs(budget, vr, tr, cr, orr, self.logistics.door_share, out=cost_buf)
         shares, surplus = m.choose(cost, overwrite=True)

@@ -74,6 +74,7 @@ def _length(path: list[int], d: list[list[float]]) -> float:
 
 
 def _nearest(nodes: list[int], depot: int, d: list[list[float]]) -> list[int]:
+    """A tour built by always going to the nearest unvisited node (ties: lowest node id)."""
     left = list(nodes)
     order: list[int] = []
     here = depot
@@ -86,6 +87,7 @@ def _nearest(nodes: list[int], depot: int, d: list[list[float]]) -> list[int]:
 
 
 def _two_opt(path: list[int], d: list[list[float]]) -> list[int]:
+    """Improve a closed path by reversing segments while that shortens it (first improvement)."""
     n = len(path)
     improved = True
     while improved:
@@ -100,6 +102,7 @@ def _two_opt(path: list[int], d: list[list[float]]) -> list[int]:
 
 
 def _or_opt(path: list[int], d: list[list[float]]) -> list[int]:
+    """Improve a closed path by moving single nodes to a better position while that shortens it."""
     improved = True
     while improved:
         improved = False
@@ -122,6 +125,7 @@ def _or_opt(path: list[int], d: list[list[float]]) -> list[int]:
 
 
 def _improve(order: list[int], depot: int, d: list[list[float]]) -> list[int]:
+    """2-opt and node relocation, alternated until neither shortens the tour."""
     length = _length([depot, *order, depot], d) if order else 0.0
     while True:
         order = _or_opt(_two_opt([depot, *order, depot], d), d)[1:-1]
@@ -129,31 +133,6 @@ def _improve(order: list[int], depot: int, d: list[list[float]]) -> list[int]:
         if new >= length - 1e-9:
             return order
         length = new
-
-
-def _on_local(fn, order: list[int], depot: int, dist: np.ndarray) -> list[int]:
-    ids, pos, d = _local(depot, order, dist)
-    return [ids[v] for v in fn([pos[v] for v in order], pos[depot], d)]
-
-
-def nearest_neighbour(nodes: list[int], depot: int, dist: np.ndarray) -> list[int]:
-    """A tour built by always going to the nearest unvisited node (ties: lowest node id)."""
-    return _on_local(_nearest, nodes, depot, dist)
-
-
-def two_opt(order: list[int], depot: int, dist: np.ndarray) -> list[int]:
-    """Improve a tour by reversing segments while that shortens it (first improvement)."""
-    return _on_local(lambda o, dp, d: _two_opt([dp, *o, dp], d)[1:-1], order, depot, dist)
-
-
-def or_opt(order: list[int], depot: int, dist: np.ndarray) -> list[int]:
-    """Improve a tour by moving single nodes to a better position while that shortens it."""
-    return _on_local(lambda o, dp, d: _or_opt([dp, *o, dp], d)[1:-1], order, depot, dist)
-
-
-def improve(order: list[int], depot: int, dist: np.ndarray) -> list[int]:
-    """2-opt and node relocation, alternated until neither shortens the tour."""
-    return _on_local(_improve, order, depot, dist)
 
 
 def _plan(
