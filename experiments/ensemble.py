@@ -233,6 +233,13 @@ class County:
     development: float = 0.0
 
 
+def spec_path(path: str | Path, base_dir: Path | None) -> Path:
+    """A path of the ensemble section: as given when absolute (or without a spec folder),
+    else relative to the folder of the spec file."""
+    p = Path(path)
+    return p if p.is_absolute() or base_dir is None else base_dir / p
+
+
 def apply_values(ensemble: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     """A copy of an ``ensemble`` section with fitted or trial values set.
 
@@ -266,9 +273,7 @@ def resolve_calibrated(data: Any, source: str, base_dir: Path | None) -> Any:
         return data
     import yaml
 
-    path = Path(data["calibrated"])
-    if not path.is_absolute() and base_dir is not None:
-        path = base_dir / path
+    path = spec_path(data["calibrated"], base_dir)
     if not path.is_file():
         raise InputError(f"ensemble.calibrated: file not found: {path}", source=source)
     try:
@@ -301,7 +306,7 @@ def counties(ens: EnsembleSpec, base_dir: Path | None = None) -> list[County]:
     a logistics centre at the start (Bernoulli with its stratum's share), so the
     ensemble's spread covers county attributes as well as run seeds.
     """
-    path = ens.typology if ens.typology.is_absolute() or base_dir is None else base_dir / ens.typology
+    path = spec_path(ens.typology, base_dir)
     strata = load_typology(path, ens.national_count)
     rng = np.random.default_rng(np.random.SeedSequence(ens.seed))
     # development levels from a stream of their own, so adding them moved no other draw
@@ -491,13 +496,9 @@ def write_national(ensemble: dict[str, Any], base_dir: Path | None, folder: str 
     figures = folder / "figures"
     figures.mkdir(exist_ok=True)
     ens = parse_ensemble(ensemble, str(folder))
-    official = None if ens.official is None else official_points(_resolve(ens.official, base_dir), str(folder))
+    official = None if ens.official is None else official_points(spec_path(ens.official, base_dir), str(folder))
     save(projection_figure(table, official), figures, "national_projection")
     return table
-
-
-def _resolve(path: Path, base_dir: Path | None) -> Path:
-    return path if path.is_absolute() or base_dir is None else base_dir / path
 
 
 def official_points(csv: Path, source: str) -> pd.DataFrame:

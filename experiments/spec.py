@@ -328,7 +328,7 @@ def spec_from_dict(
 
 def _with_ensemble(data: dict[str, Any], source: str, base_dir: Path | None) -> dict[str, Any]:
     """The spec data with its ``ensemble`` expanded to bases and yearly national metrics."""
-    from experiments.ensemble import expand_bases, parse_ensemble, resolve_calibrated, year_metrics
+    from experiments.ensemble import expand_bases, parse_ensemble, resolve_calibrated, spec_path, year_metrics
 
     if "base" in data:
         raise InputError(
@@ -336,7 +336,7 @@ def _with_ensemble(data: dict[str, Any], source: str, base_dir: Path | None) -> 
         )
     ens = parse_ensemble(resolve_calibrated(data["ensemble"], source, base_dir), source)
     if ens.official is not None:
-        official = ens.official if ens.official.is_absolute() or base_dir is None else base_dir / ens.official
+        official = spec_path(ens.official, base_dir)
         if not official.is_file():  # checked now, not after every run has finished
             raise InputError(f"ensemble.official: file not found: {official}", source=source)
     ensemble = json.loads(ens.model_dump_json())
