@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	fi
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
-	$(PY) -m experiments.viz_assets
+	$(PY) -m experiments.viz.assets
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -56,7 +56,7 @@ bench-quick: $(STAMP)
 
 # Regenerate the golden files of the reference scenarios and show what changed.
 reference: $(STAMP)
-	$(PY) -m experiments.reference --update
+	$(PY) -m experiments.run.reference --update
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

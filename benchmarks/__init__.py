@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from experiments import atomic, provenance
+from experiments.run import atomic, provenance
 
 
 def write_results(path: str | Path, **payload: Any) -> None:

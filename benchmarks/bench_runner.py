@@ -35,10 +35,10 @@ import numpy as np
 
 from benchmarks import write_results
 from experiments import run_experiment
-from experiments import runner as runner_module
-from experiments.plan import Job, Outcome, build_plan
-from experiments.runner import cached_map
-from experiments.spec import spec_from_dict
+from experiments.run import runner as runner_module
+from experiments.run.runner import cached_map
+from experiments.spec.experiment import spec_from_dict
+from experiments.spec.plan import Job, Outcome, build_plan
 from sim.model import CountyModel
 
 ROOT = Path(__file__).resolve().parent.parent

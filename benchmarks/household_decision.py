@@ -20,8 +20,8 @@ import time
 import numpy as np
 
 from benchmarks import write_results
-from sim.adoption import adopt_month
 from sim.config import Scenario
+from sim.markets.adoption import adopt_month
 from sim.model import CountyModel
 
 WEEK = 10  # a harvest-season week (mid-September 2023): farm sales are non-zero

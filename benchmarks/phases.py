@@ -52,7 +52,7 @@ PHASES: dict[str, str] = {
     "monthly_centers": "month end: chains consider township centres (consider_centers)",
     "monthly_stations": "month end: township station programme (logistics.fund_stations)",
     "replan": "carriers' re-planning and co-distribution settlement (logistics.replan)",
-    "indicators": "indicators collected (sim.indicators.collect)",
+    "indicators": "indicators collected (sim.policy.indicators.collect)",
     "evaluation": "tier the county would be rated at (evaluator.observe)",
     "carrier_records": "carriers' weekly books recorded (_collect_carriers)",
     "results": "end of run: time series, summary, carrier table, evaluation, budget ledger",

@@ -4,7 +4,7 @@ This is how the household decision would be written without vectorisation: one M
 agent per household holding its attributes as Python values, and a ``step`` that works
 out its channel costs, logit shares, spending, travel and surplus, sells its harvest by
 the same farm-channel logit, and draws its adoption of online buying and selling. The
-rules are exactly those of ``sim.markets``, ``sim.farm`` and ``sim.adoption`` (the
+rules are exactly those of ``sim.markets.channels``, ``sim.markets.farm`` and ``sim.markets.adoption`` (the
 benchmark's equality test checks the aggregates); only the form differs. It lives in
 ``benchmarks/`` because the model never uses it.
 """
@@ -16,8 +16,8 @@ import math
 import mesa
 import numpy as np
 
-from sim.farm import ANCHOR, MARKET, SELF_ONLINE, TRADER
-from sim.markets import COUNTY_TOWN, INSTANT, ONLINE, TOWNSHIP, VILLAGE_STORE
+from sim.markets.channels import COUNTY_TOWN, INSTANT, ONLINE, TOWNSHIP, VILLAGE_STORE
+from sim.markets.farm import ANCHOR, MARKET, SELF_ONLINE, TRADER
 from sim.model import CountyModel
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from experiments import atomic
+from experiments.run import atomic
 
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 

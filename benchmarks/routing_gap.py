@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from benchmarks import write_results
-from sim.routing import plan_heuristic, plan_solver
+from sim.logistics.routing import plan_heuristic, plan_solver
 
 
 def instance(seed: int) -> tuple[list[int], dict[int, float], np.ndarray]:

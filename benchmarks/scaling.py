@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks import write_results
-from experiments import atomic
+from experiments.run import atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 DECISION_SIZES = [10_000, 30_000, 100_000, 300_000, 1_000_000]

@@ -13,11 +13,11 @@ Public API::
 This package imports ``sim``; ``sim`` never imports it.
 """
 
-from experiments.analysis import analyze_experiment
-from experiments.runner import run_experiment
-from experiments.sensitivity import analyze
-from experiments.spec import ExperimentSpec, load_spec
-from experiments.store import read_runs, read_timeseries
+from experiments.analysis.analyze import analyze_experiment
+from experiments.analysis.sensitivity import analyze
+from experiments.run.runner import run_experiment
+from experiments.run.store import read_runs, read_timeseries
+from experiments.spec.experiment import ExperimentSpec, load_spec
 
 __all__ = [
     "ExperimentSpec",

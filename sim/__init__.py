@@ -15,7 +15,7 @@ This package never imports ``experiments`` (sweeps, outputs, plots).
 
 from sim.config import Scenario, load_scenario
 from sim.errors import InputError, MapError
-from sim.indicators import INDICATORS
 from sim.model import CountyModel, RunResult
+from sim.policy.indicators import INDICATORS
 
 __all__ = ["INDICATORS", "CountyModel", "InputError", "MapError", "RunResult", "Scenario", "load_scenario"]

@@ -17,7 +17,7 @@ decide (join a chain, upgrade, go digital, exit after sustained losses), would-b
 enter, chains open township centres, the station programme funds township stations →
 carriers re-plan on their dates (co-distribution is settled on its own) → indicators
 collected (the county's state first, then the tier it would be rated at, see
-:mod:`sim.evaluation`).
+:mod:`sim.policy.evaluation`).
 """
 
 from __future__ import annotations
@@ -34,21 +34,23 @@ import pandas as pd
 from mesa.discrete_space import Network
 from mesa.time.events import Priority
 
-from sim import calendar, evaluation
-from sim.adoption import adopt_month
 from sim.agents.anchor import Anchors
 from sim.agents.government import Government
 from sim.agents.household import HouseholdAgent, create_households
 from sim.agents.retailer import ChainRetailer, TownshipCenter
 from sim.agents.store import NEWTYPE, TRADITIONAL, VillageStore
 from sim.config import Scenario
-from sim.durables import DurablePurchases
-from sim.farm import FarmSales
 from sim.geography import CountyMap, build_map, default_store_coverage
-from sim.indicators import BASE_INDICATORS, EVALUATION_INDICATORS, INDICATORS, collect, summarise
-from sim.logistics import Logistics
-from sim.markets import CHANNELS, COUNTY_TOWN, INSTANT, ONLINE, TOWNSHIP, VILLAGE_STORE, Market
-from sim.policy import remote_places, schedule_on
+from sim.logistics.parcels import Logistics
+from sim.markets import calendar
+from sim.markets.adoption import adopt_month
+from sim.markets.channels import CHANNELS, COUNTY_TOWN, INSTANT, ONLINE, TOWNSHIP, VILLAGE_STORE, Market
+from sim.markets.durables import DurablePurchases
+from sim.markets.farm import FarmSales
+from sim.policy import evaluation
+from sim.policy.demand import remote_places
+from sim.policy.events import schedule_on
+from sim.policy.indicators import BASE_INDICATORS, EVALUATION_INDICATORS, INDICATORS, collect, summarise
 
 #: Named random streams; the position in this tuple is the stream's spawn key, so new
 #: streams must be appended to keep existing ones unchanged.
@@ -84,7 +86,7 @@ class RunResult:
     wall_seconds: float
     events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     carriers: pd.DataFrame = field(default_factory=pd.DataFrame)
-    #: The tier reviews and leading-county status (:meth:`sim.evaluation.Evaluator.summary`).
+    #: The tier reviews and leading-county status (:meth:`sim.policy.evaluation.Evaluator.summary`).
     evaluation: dict[str, Any] = field(default_factory=dict)
     #: Where every yuan of the programmes went (:meth:`Government.ledger`).
     budget: dict[str, Any] = field(default_factory=dict)
@@ -222,7 +224,7 @@ class CountyModel(mesa.Model):
         """Put the programme's facility builds on the calendar as Mesa events.
 
         Each build runs just before the first week starting on or after its date
-        (:func:`sim.policy.schedule_on`); a build the programme cannot yet pay for, or
+        (:func:`sim.policy.events.schedule_on`); a build the programme cannot yet pay for, or
         whose window is not open yet, is retried every four weeks. With the policy
         switched off nothing is scheduled: these are the programme's own projects.
         """

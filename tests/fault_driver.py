@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from experiments import atomic
+from experiments.run import atomic
 
 spec, out, k, mode = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 real = atomic.write_bytes
@@ -46,6 +46,6 @@ def faulty(path: str | Path, data: bytes) -> None:
 
 
 atomic.write_bytes = faulty
-from experiments.cli import main  # noqa: E402  (after the patch, so every writer uses it)
+from experiments.cli.main import main  # noqa: E402  (after the patch, so every writer uses it)
 
 sys.exit(main(["experiment", spec, "--out", out, "--backend", "inprocess", "--progress", "off"]))

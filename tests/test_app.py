@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from experiments.cli import main
-from sim import app
+from experiments.cli.main import main
+from experiments.viz import app
 from sim.errors import InputError
 
 
@@ -80,7 +80,7 @@ def test_viz_refuses_a_bad_scenario_before_serving(tmp_path: Path, capsys: pytes
 
 
 def test_the_page_needs_these_browser_files() -> None:
-    from experiments import viz_assets
+    from experiments.viz import assets as viz_assets
 
     needed = viz_assets.required_packages()
     assert any(p.startswith("@widgetti/solara-vuetify-app@") for p in needed)  # Vue 2 (ipyvue < 2)

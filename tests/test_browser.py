@@ -94,7 +94,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def live_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``countysim viz`` on a free port; its browser files installed for offline use."""
-    from experiments import viz_assets
+    from experiments.viz import assets as viz_assets
 
     try:
         viz_assets.install()
@@ -104,7 +104,7 @@ def live_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("viz") / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "experiments.cli", "viz", "--port", str(port)],
+            [sys.executable, "-m", "experiments.cli.main", "viz", "--port", str(port)],
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -181,8 +181,8 @@ def test_live_page_map_renders_and_a_lever_and_steps_change_the_chart(browser: A
 
 
 def test_the_report_opens_in_the_browser_with_every_image_and_chinese_glyph(browser: Any, tmp_path: Path) -> None:
-    from experiments.report import write_report
-    from experiments.single import run_to_folder
+    from experiments.report.page import write_report
+    from experiments.run.single import run_to_folder
 
     _, folder = run_to_folder(tiny(), tmp_path / "run", figures=False)
     report = write_report(folder)

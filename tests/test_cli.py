@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.indicators import INDICATORS
+from sim.policy.indicators import INDICATORS
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "configs/scenarios/baseline.yaml"
@@ -19,7 +19,7 @@ FAST = ["--set", "map.size=small", "--set", "population.households_per_agent=5",
 
 def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "experiments.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "experiments.cli.main", *args], cwd=cwd, capture_output=True, text=True, timeout=300
     )
 
 
@@ -123,7 +123,7 @@ def test_console_script_is_installed():
 
 
 def test_plan_run_prints_tier_leading_status_and_targets(tmp_path):
-    from sim.policy import PROGRAMMES
+    from sim.policy.catalogue import PROGRAMMES
 
     out = tmp_path / "plan"
     plan = ROOT / "configs/scenarios/plan.yaml"

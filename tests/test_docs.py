@@ -17,7 +17,7 @@ import pytest
 from pydantic import BaseModel
 
 from sim.config import Scenario
-from sim.indicators import INDICATORS
+from sim.policy.indicators import INDICATORS
 
 ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from sim.config import FarmKind
-from sim.durables import due_hazard
 from sim.errors import InputError
-from sim.farm import harvest_profile
+from sim.markets.durables import due_hazard
+from sim.markets.farm import harvest_profile
 from sim.model import CountyModel
 from tests.conftest import tiny
 
@@ -80,7 +80,7 @@ def test_adoption_lags_without_delivery_to_the_village():
 
 
 def test_adoption_unit_delivery_factor():
-    from sim.adoption import delivery_factor
+    from sim.markets.adoption import delivery_factor
 
     model = CountyModel(tiny())
     door = np.zeros(model.county.n)

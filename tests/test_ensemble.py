@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments.ensemble import (
+from experiments.national.ensemble import (
     NATIONAL_COUNTY_UNITS,
     counties,
     load_typology,
@@ -15,8 +15,8 @@ from experiments.ensemble import (
     parse_ensemble,
     write_national,
 )
-from experiments.runner import run_experiment
-from experiments.spec import load_spec, spec_from_dict
+from experiments.run.runner import run_experiment
+from experiments.spec.experiment import load_spec, spec_from_dict
 from sim.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -191,7 +191,7 @@ def test_calibrated_values_reach_every_county(tmp_path: Path) -> None:
 
 def test_planning_a_large_ensemble_sets_up_one_world_per_kind(monkeypatch: pytest.MonkeyPatch) -> None:
     import sim.model
-    from experiments.plan import CHECK_EVERY_WORLD_UP_TO, _check_worlds
+    from experiments.spec.plan import CHECK_EVERY_WORLD_UP_TO, _check_worlds
     from sim.config import Scenario
 
     built: list[int] = []
@@ -211,7 +211,7 @@ def test_planning_a_large_ensemble_sets_up_one_world_per_kind(monkeypatch: pytes
 
 
 def test_projection_draws_official_series(tmp_path: Path) -> None:
-    from experiments.ensemble import official_points, projection_figure
+    from experiments.national.ensemble import official_points, projection_figure
 
     csv = tmp_path / "official.csv"
     csv.write_text(

@@ -12,7 +12,8 @@ import pytest
 
 from sim.config import load_scenario
 from sim.errors import InputError
-from sim.evaluation import (
+from sim.model import CountyModel
+from sim.policy.evaluation import (
     Criteria,
     RunFacts,
     cost_effectiveness,
@@ -21,8 +22,7 @@ from sim.evaluation import (
     rate,
     targets_2025,
 )
-from sim.indicators import BASE_NAMES, BY_NAME, CRITERION_INDICATORS
-from sim.model import CountyModel
+from sim.policy.indicators import BASE_NAMES, BY_NAME, CRITERION_INDICATORS
 from tests.conftest import tiny
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -268,7 +268,7 @@ def test_unknown_indicator_in_criteria_exits_2_without_traceback(tmp_path):
     scen.write_text("name: x\nmap: {size: small}\nevaluation: {criteria: bad.yaml}\n")
     for args in (["validate", str(scen)], ["run", str(scen), "--out", str(tmp_path / "out")]):
         r = subprocess.run(
-            [sys.executable, "-m", "experiments.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+            [sys.executable, "-m", "experiments.cli.main", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
         )
         assert r.returncode == 2, r.stderr
         assert "bad.yaml" in r.stderr and "tiers.basic[0].indicator" in r.stderr and "no_such_thing" in r.stderr
@@ -306,7 +306,7 @@ def test_targets_value_met_and_first_met():
 
 
 def ledger(spent: dict[str, float], leaked: dict[str, float] | None = None) -> dict:
-    from sim.policy import PROGRAMMES
+    from sim.policy.catalogue import PROGRAMMES
 
     leaked = leaked or {}
     return {

@@ -25,12 +25,13 @@ import pytest
 import yaml
 
 import sim
-from experiments import read_runs, read_timeseries, run_experiment, store
-from experiments.backends import DaskBackend, InProcessBackend, ProcessesBackend, start_method
-from experiments.cli import main
-from experiments.plan import Outcome, build_plan
-from experiments.runner import execute, run_job
-from experiments.spec import load_spec
+from experiments import read_runs, read_timeseries, run_experiment
+from experiments.cli.main import main
+from experiments.run import store
+from experiments.run.backends import DaskBackend, InProcessBackend, ProcessesBackend, start_method
+from experiments.run.runner import execute, run_job
+from experiments.spec.experiment import load_spec
+from experiments.spec.plan import Outcome, build_plan
 from sim.config import load_scenario
 
 ROOT = Path(__file__).absolute().parent.parent
@@ -279,7 +280,7 @@ def test_sigkill_then_resume_gives_the_uninterrupted_table(
         tmp_path, replicates=4, levers=[{"path": "policy.store_upgrade_subsidy", "values": [0.0, 0.2, 0.4, 0.6, 0.8]}]
     )
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "experiments.cli", "experiment", str(spec), "--out", str(out),
+    cmd = [sys.executable, "-m", "experiments.cli.main", "experiment", str(spec), "--out", str(out),
            "--backend", "processes", "--workers", "2", "--progress", "off"]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -319,7 +320,17 @@ def test_sigterm_stops_cleanly_and_says_how_to_resume(tmp_path: Path) -> None:
     """A batch scheduler's SIGTERM at the time limit: finished runs kept, session recorded, exit 130."""
     spec = tiny_spec(tmp_path, replicates=6)
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "experiments.cli", "experiment", str(spec), "--out", str(out), "--progress", "off"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "experiments.cli.main",
+        "experiment",
+        str(spec),
+        "--out",
+        str(out),
+        "--progress",
+        "off",
+    ]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while len(list((out / "runs").glob("part-*.parquet"))) < 2:
@@ -488,7 +499,7 @@ def test_lhs_screen_runs_from_the_command_line(tmp_path: Path) -> None:
     spec_path = ROOT / "configs/experiments/lhs_screen.yaml"
     n = len(build_plan(load_spec(spec_path)).runs)
     out = tmp_path / "lhs"
-    cmd = [sys.executable, "-m", "experiments.cli", "experiment", str(spec_path),
+    cmd = [sys.executable, "-m", "experiments.cli.main", "experiment", str(spec_path),
            "--out", str(out), "--workers", "2", "--progress", "off"]  # fmt: skip
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr

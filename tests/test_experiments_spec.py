@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.cli import main
-from experiments.design import Design, sample
-from experiments.levers import Lever
-from experiments.metrics import Metric, compute
-from experiments.plan import build_plan, run_seed
-from experiments.spec import load_spec, spec_from_dict
+from experiments.cli.main import main
+from experiments.spec.design import Design, sample
+from experiments.spec.experiment import load_spec, spec_from_dict
+from experiments.spec.levers import Lever
+from experiments.spec.metrics import Metric, compute
+from experiments.spec.plan import build_plan, run_seed
 from sim.errors import InputError
 
 ROOT = Path(__file__).absolute().parent.parent

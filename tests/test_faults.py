@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from experiments import run_experiment
-from experiments.store import read_runs
+from experiments.run.store import read_runs
 from tests.test_experiments_run import RESULT_COLUMNS_EXCLUDED, tiny_spec
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim.logistics.routing import plan_heuristic, plan_solver, tour_length
+from sim.logistics.shapley import shapley
 from sim.model import CountyModel
-from sim.routing import plan_heuristic, plan_solver, tour_length
-from sim.shapley import shapley
 from tests.conftest import tiny
 
 SEEDS = (1, 2, 3)

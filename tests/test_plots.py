@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import plots, run_experiment
+from experiments import run_experiment
+from experiments.report import plots
 from sim.model import CountyModel
 from tests.conftest import tiny
 
@@ -60,7 +61,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
 
 def sobol_table() -> pd.DataFrame:
     """A real SALib Sobol analysis (of the Ishigami function: cheap, with known indices) in
-    the shape experiments/sensitivity.py writes: metric, parameter, S1, S1_conf, ST, ST_conf."""
+    the shape experiments/analysis/sensitivity.py writes: metric, parameter, S1, S1_conf, ST, ST_conf."""
     from SALib.analyze import sobol
     from SALib.sample import sobol as sobol_sample
     from SALib.test_functions import Ishigami
@@ -276,7 +277,7 @@ def test_county_map_marks_villages_without_express_and_the_county_against_each_l
 
 
 def test_target_lines_follow_the_criteria_file(tmp_path: Path) -> None:
-    evaluation = pytest.importorskip("sim.evaluation")
+    evaluation = pytest.importorskip("sim.policy.evaluation")
     text = evaluation.DEFAULT_CRITERIA.read_text(encoding="utf-8")
     marker = '    - indicator: store_village_coverage\n      op: ">="\n      threshold: 0.9\n'
     assert marker in text, "the default criteria file changed shape; update this test"

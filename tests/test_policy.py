@@ -12,7 +12,7 @@ import pytest
 from sim.agents.government import add_months
 from sim.errors import InputError
 from sim.model import CountyModel
-from sim.policy import LEVERS, PHASES, PROGRAMMES, phase_index
+from sim.policy.catalogue import LEVERS, PHASES, PROGRAMMES, phase_index
 from tests.conftest import tiny
 from tests.test_docs import field_paths
 
@@ -263,9 +263,9 @@ def test_grant_event_arrives_on_its_date():
 def test_every_policy_lever_has_a_fiscal_cost():
     paths = [p for p in field_paths() if p.startswith("policy.")]
     missing = [p for p in paths if p not in LEVERS]
-    assert not missing, f"policy levers without a fiscal cost in sim.policy.LEVERS: {missing}"
+    assert not missing, f"policy levers without a fiscal cost in sim.policy.catalogue.LEVERS: {missing}"
     stale = [p for p in LEVERS if p not in paths]
-    assert not stale, f"sim.policy.LEVERS names fields that do not exist: {stale}"
+    assert not stale, f"sim.policy.catalogue.LEVERS names fields that do not exist: {stale}"
 
 
 BAD = [
@@ -290,7 +290,7 @@ def test_bad_policy_inputs_name_the_field(override, needle):
 
 def cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "experiments.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "experiments.cli.main", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from experiments import reference
+from experiments.run import reference
 
 SCENARIOS = reference.reference_scenarios()
 

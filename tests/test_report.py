@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from experiments import run_experiment
-from experiments.cli import main
+from experiments.cli.main import main
 from tests.conftest import TINY
 
 ROOT = Path(__file__).absolute().parent.parent
@@ -139,7 +139,7 @@ def test_run_report_embeds_every_figure_and_the_card(run_folder: Path, capsys: p
     card = text.split("Settings that differ from the defaults", 1)[1].split("</table>", 1)[0]
     assert "policy.store_upgrade_subsidy" in card and "0.55" in card
     # the 2025 lines: one row per reference line, with the run's value at its last week
-    from experiments.plots import target_lines
+    from experiments.report.plots import target_lines
 
     ts = pd.read_parquet(run_folder / "timeseries.parquet")
     section = text.split("2025 lines</h2>", 1)[1].split("Key numbers</h2>", 1)[0]

@@ -25,10 +25,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from experiments.attainment import Goal, attainment, goals_from_criteria, met_table
-from experiments.cli import main
-from experiments.discovery import find_box
-from experiments.sensitivity import analyze, seed_variance
+from experiments.analysis.attainment import Goal, attainment, goals_from_criteria, met_table
+from experiments.analysis.discovery import find_box
+from experiments.analysis.sensitivity import analyze, seed_variance
+from experiments.cli.main import main
 from sim.errors import InputError
 
 ROOT = Path(__file__).absolute().parent.parent
@@ -218,7 +218,7 @@ def spec_with(**changes: object) -> dict:
     ],
 )
 def test_bad_sensitivity_sections_are_input_errors(changes: dict, message: str) -> None:
-    from experiments.spec import spec_from_dict
+    from experiments.spec.experiment import spec_from_dict
 
     with pytest.raises(InputError, match=message):
         spec_from_dict(spec_with(**changes))
@@ -236,8 +236,8 @@ def test_a_bad_sensitivity_section_exits_2_before_anything_runs(
 
 
 def test_gsa_designs_are_analysed_and_analysis_settings_do_not_change_the_runs() -> None:
-    from experiments.design import Design, sample
-    from experiments.spec import spec_from_dict
+    from experiments.spec.design import Design, sample
+    from experiments.spec.experiment import spec_from_dict
 
     plain = spec_from_dict(spec_with())
     tuned = spec_from_dict(spec_with(sensitivity={"methods": ["sobol", "pawn"], "resamples": 50}))
@@ -251,7 +251,7 @@ def test_gsa_designs_are_analysed_and_analysis_settings_do_not_change_the_runs()
 
 
 def test_change_metric_is_last_minus_first() -> None:
-    from experiments.metrics import Metric, compute
+    from experiments.spec.metrics import Metric, compute
 
     ts = pd.DataFrame({"date": pd.date_range("2023-07-03", periods=3, freq="7D"), "online_share": [0.1, 0.3, 0.25]})
     m = Metric(indicator="online_share", stat="change")
@@ -294,7 +294,7 @@ def test_attainment_probability_and_logistic_signs() -> None:
 
 
 def test_targets_map_to_the_metric_columns_that_measure_them() -> None:
-    from sim.evaluation import load_criteria
+    from sim.policy.evaluation import load_criteria
 
     crit = load_criteria(None).criteria
     metrics = {
@@ -396,9 +396,9 @@ def test_a_sobol_experiment_is_analysed_when_it_finishes(tmp_path: Path, capsys:
 
 
 def test_the_example_sobol_spec_is_valid_small_and_measures_every_target() -> None:
-    from experiments.plan import build_plan
-    from experiments.spec import load_spec
-    from sim.evaluation import load_criteria
+    from experiments.spec.experiment import load_spec
+    from experiments.spec.plan import build_plan
+    from sim.policy.evaluation import load_criteria
 
     spec = load_spec(ROOT / "configs" / "experiments" / "sobol_levers.yaml")
     assert len(spec.levers) >= 10 and spec.analysed and spec.analysis_methods() == ["sobol"]

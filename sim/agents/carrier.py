@@ -3,9 +3,9 @@
 Every carrier runs line-haul trucks from its county depot to each township station and
 decides, on its re-planning dates, which villages its township outlets deliver to
 directly: a village is served when its parcels' fees pay for the detour and the stop
-(see :mod:`sim.routing`). A member of the consortium hands its parcels to the county
+(see :mod:`sim.logistics.routing`). A member of the consortium hands its parcels to the county
 logistics centre instead; the consortium plans one set of shared routes for the pooled
-parcels, and its cost is split among members by Shapley value (:mod:`sim.shapley`).
+parcels, and its cost is split among members by Shapley value (:mod:`sim.logistics.shapley`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from mesa.discrete_space import FixedAgent
 from sim.config import CarrierSpec
 
 if TYPE_CHECKING:
+    from sim.logistics.routing import Plan
     from sim.model import CountyModel
-    from sim.routing import Plan
 
 
 class Carrier(FixedAgent):

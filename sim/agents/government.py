@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 import mesa
 
-from sim.policy import BY_PROGRAMME, PROGRAMMES, lever_value, programme_need, window_end, window_start
+from sim.policy.catalogue import BY_PROGRAMME, PROGRAMMES, lever_value, window_end, window_start
+from sim.policy.demand import programme_need
 
 if TYPE_CHECKING:
     from sim.model import CountyModel
@@ -123,7 +124,7 @@ class Government(mesa.Agent):
           window is open in the period (a closed programme's weight would only sit idle);
         * ``shares``: by ``policy.budget_weights`` as given, open or not;
         * ``by_demand`` and ``remote_first``: by unmet fundable demand (each programme's
-          :func:`sim.policy.programme_need`, grossed up for leakage, less what its pots
+          :func:`sim.policy.demand.programme_need`, grossed up for leakage, less what its pots
           already hold). Dated
           facility projects are indivisible, so they are funded in full first, earliest
           date first, while funds last; the rest is shared in proportion to the other

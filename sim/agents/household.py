@@ -3,7 +3,7 @@
 A median county has about 130,000 households. Looping over Python objects every week
 would make sweeps of thousands of runs impossible, so the state of all households lives
 in one :class:`HouseholdTable` (a column per attribute) and weekly decisions are array
-operations over all rows at once (see :mod:`sim.markets`). Each household is still a
+operations over all rows at once (see :mod:`sim.markets.channels`). Each household is still a
 Mesa agent — :class:`HouseholdAgent` — so Mesa tools (agent sets, counts by type,
 inspection in the live page) see them; its attributes are views onto its row.
 
@@ -38,7 +38,7 @@ class HouseholdTable:
         vehicle: Has a car or motorbike usable for shopping.
         age_head: Age of the household head (years).
         online_buyer: Buys online (spreads by neighbours and slows with age and without
-            delivery; see :mod:`sim.adoption`).
+            delivery; see :mod:`sim.markets.adoption`).
         rural: Lives in an administrative village (the plan's target population).
         nonfarm_income: Income from wages, transfers and property (yuan/year), fixed.
         farm_base: Farm output per year valued at the village trader's farm-gate price
@@ -154,7 +154,7 @@ def create_households(scenario: Scenario, county: CountyMap, rng: np.random.Gene
     d = scenario.durables
     # ages drawn from the steady state of replacement under the due hazard, so purchases
     # neither bunch nor fade at the start without a policy
-    from sim.durables import stationary_ages
+    from sim.markets.durables import stationary_ages
 
     appliance_age = stationary_ages(rng, n, d.appliance_lifetime_years, d.due_spread_years, d.wait_weeks_when_due)
     vehicle_age = stationary_ages(rng, n, d.vehicle_lifetime_years, d.due_spread_years, d.wait_weeks_when_due)
@@ -225,6 +225,6 @@ class HouseholdAgent(mesa.Agent):
     @property
     def last_channel_shares(self) -> dict[str, float]:
         """How last week's spending was split among channels."""
-        from sim.markets import CHANNELS
+        from sim.markets.channels import CHANNELS
 
         return dict(zip(CHANNELS, self.model.market.last_shares[self.row].tolist(), strict=True))

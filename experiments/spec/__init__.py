@@ -1,0 +1,5 @@
+"""Layer 1, the experiment as declared: spec file, levers, metrics, designs, run plan.
+
+Imports only ``sim``. Everything later layers need to know about a spec (its design
+limits, sample-size rules, run seeds, the runs table's columns) is owned here.
+"""

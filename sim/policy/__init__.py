@@ -1,0 +1,7 @@
+"""The plan as the model reads it: programmes, money, tiers and indicators.
+
+``catalogue`` (static: programmes, levers, phases, windows; the schema reads it),
+``demand`` (fundable demand per programme, remote places), ``events`` (dated one-off
+actions), ``evaluation`` (tier reviews, leading county, the 2025 targets, cost-effectiveness),
+``indicators`` (every indicator, defined once).
+"""
