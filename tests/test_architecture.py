@@ -124,9 +124,9 @@ def test_module_and_function_sizes() -> None:
         if (n := len(text.splitlines())) > MAX_MODULE_LINES:
             long_modules.append(f"{module}: {n} lines")
         for node in ast.walk(ast.parse(text)):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                if (n := node.end_lineno - node.lineno + 1) > MAX_FUNCTION_LINES:
-                    long_functions.append(f"{module}.{node.name}: {n} lines")
+            is_function = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            if is_function and (n := node.end_lineno - node.lineno + 1) > MAX_FUNCTION_LINES:
+                long_functions.append(f"{module}.{node.name}: {n} lines")
     assert not long_modules, f"modules over {MAX_MODULE_LINES} lines: {long_modules}"
     assert not long_functions, f"functions over {MAX_FUNCTION_LINES} lines: {long_functions}"
 
@@ -143,4 +143,4 @@ def test_the_checks_can_fail() -> None:
     graph = nx.DiGraph([("a", "b"), ("b", "a")])
     assert list(nx.simple_cycles(graph))
     assert _layer("experiments.spec.plan") < _layer("experiments.analysis.sensitivity")
-    assert "experiments.run.store" in imports_of("experiments.spec.plan") or _layer("experiments.run.store") == 1
+    assert "sim.errors" in imports_of("sim.config.loading" if "sim.config.loading" in MODULES else "sim.config")

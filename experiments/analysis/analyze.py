@@ -48,7 +48,6 @@ from experiments.analysis.attainment import (
 from experiments.analysis.discovery import Box, discover
 from experiments.analysis.sensitivity import (
     INDEX_COLUMNS,
-    READS,
     SensitivityResult,
     _jsonable,
     _records,
@@ -57,6 +56,7 @@ from experiments.analysis.sensitivity import (
 from experiments.run import atomic
 from experiments.run.store import DESIGN, read_manifest, read_runs
 from experiments.spec.experiment import SensitivitySettings
+from experiments.spec.methods import DEFAULT_METHODS, READS
 from sim.errors import InputError
 
 #: Figures of attainment curves and frontiers drawn at most (one per target).
@@ -175,8 +175,6 @@ def _settings(manifest: dict[str, Any], overrides: dict[str, Any], folder: Path)
 
 
 def _methods(design: str, settings: SensitivitySettings, folder: Path) -> list[str]:
-    from experiments.analysis.sensitivity import DEFAULT_METHODS
-
     methods = settings.methods if settings.methods is not None else list(DEFAULT_METHODS.get(design, ()))
     for m in methods:
         if design not in READS[m]:

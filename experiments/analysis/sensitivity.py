@@ -42,36 +42,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments.spec.methods import (
+    ANALYSIS_METHODS,
+    EFAST_HARMONICS,
+    EFAST_MIN,
+    MIN_GIVEN_DATA,
+    sample_size_error,
+)
 from sim.errors import InputError
 
-METHODS: tuple[str, ...] = ("sobol", "morris", "efast", "pawn", "delta")
-
-#: The designs each method can read: Sobol', Morris and eFAST estimators rely on their own
-#: sampler's structure; PAWN and delta take any random sample (not Morris's grid levels).
-READS: dict[str, tuple[str, ...]] = {
-    "sobol": ("sobol",),
-    "morris": ("morris",),
-    "efast": ("efast",),
-    "pawn": ("lhs", "sobol", "efast"),
-    "delta": ("lhs", "sobol", "efast"),
-}
-
-#: What an experiment's design is analysed with when its spec does not say.
-DEFAULT_METHODS: dict[str, tuple[str, ...]] = {
-    "sobol": ("sobol",),
-    "morris": ("morris",),
-    "efast": ("efast",),
-    "lhs": ("pawn", "delta"),
-}
-
-#: eFAST's interference parameter M (harmonics summed per frequency), SALib's default: the
-#: sampler (:mod:`experiments.spec.design`) and the analysis must agree on it.
-EFAST_HARMONICS = 4
-#: eFAST needs more than 4·M² points per search curve (SALib's Nyquist condition).
-EFAST_MIN = 4 * EFAST_HARMONICS**2 + 1
-#: PAWN and delta estimate conditional distributions from the sample: fewer points than
-#: this leave a handful per slice.
-MIN_GIVEN_DATA = 20
 #: PAWN's slides: SALib's default of 10, fewer for small samples (about ten points a slide).
 PAWN_SLIDES = 10
 #: PAWN and delta rerun the whole estimator per bootstrap resample: at most this many.
@@ -120,40 +99,9 @@ INDEX_COLUMNS: tuple[str, ...] = (
 # --- input checks ---------------------------------------------------------------------------
 
 
-def sample_size_error(method: str, n: int, k: int | None = None) -> str | None:
-    """Why ``n`` is not a valid sample size for ``method`` (None if it is), with a valid n to try.
-
-    Args:
-        method: One of :data:`METHODS`.
-        n: The method's sample size (see the module docstring for what n counts).
-        k: Number of parameters (unused today; kept so callers say what they know).
-    """
-    if method == "sobol":
-        if n < 4 or n & (n - 1):
-            lo = 1 << max(2, n.bit_length() - 1) if n >= 4 else 4
-            hi = lo * 2
-            options = f"{lo} or {hi}" if n > 4 and lo != n else "4 or more"
-            return f"Sobol' sequences need n to be a power of 2, at least 4 (got {n}; try {options})"
-        return None
-    if method == "morris":
-        return f"Morris needs at least 2 trajectories (got {n}; try 2, better 10 or more)" if n < 2 else None
-    if method == "efast":
-        if n < EFAST_MIN:
-            return (
-                f"eFAST needs n above 4·M² = {EFAST_MIN - 1} points per search curve with M = {EFAST_HARMONICS} "
-                f"(got {n}; try {EFAST_MIN} or more)"
-            )
-        return None
-    if method in ("pawn", "delta"):
-        if n < MIN_GIVEN_DATA:
-            return f"{method} needs at least {MIN_GIVEN_DATA} sample points (got {n}; try {MIN_GIVEN_DATA} or more)"
-        return None
-    raise ValueError(f"unknown method {method!r}")
-
-
 def _check_method(method: Any, source: str) -> str:
-    if method not in METHODS:
-        raise InputError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}", source, "method")
+    if method not in ANALYSIS_METHODS:
+        raise InputError(f"unknown method {method!r}; choose one of {', '.join(ANALYSIS_METHODS)}", source, "method")
     return str(method)
 
 
@@ -645,7 +593,7 @@ def analyze_samples(
     """Analyse outputs computed on a SALib design.
 
     Args:
-        method: One of :data:`METHODS`.
+        method: One of :data:`ANALYSIS_METHODS`.
         problem: SALib problem (``num_vars``, ``names``, ``bounds``) the sample was drawn for.
         x: The sample, (points × parameters), in the sampler's row order.
         outputs: Per metric, the outputs as (points,) or (points × replicates); NaN marks
@@ -874,7 +822,7 @@ def analyze(
             called with a seed per replicate (spawned from ``seed`` like an experiment's
             run seeds), so stochastic functions are reproducible.
         parameters: ``{name: (low, high)}``, sampled uniformly.
-        method: One of :data:`METHODS`.
+        method: One of :data:`ANALYSIS_METHODS`.
         n: Sample size as the method counts it (see the module docstring).
         seed: Seed of the sample, the replicates' seeds and the bootstrap.
         replicates: Calls per sample point (different seeds), averaged before the analysis.

@@ -95,16 +95,18 @@ def experiment_command(args: argparse.Namespace) -> int:
 def analyze_command(args: argparse.Namespace) -> int:
     """``countysim analyze DIR``: sensitivity, attainment, PRIM and frontier of an experiment folder."""
     from experiments.analysis.analyze import analyze_experiment
-    from experiments.analysis.sensitivity import METHODS
+    from experiments.spec.methods import ANALYSIS_METHODS
     from sim.errors import InputError
 
     methods = None
     if args.methods is not None:
         methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-        bad = [m for m in methods if m not in METHODS]
+        bad = [m for m in methods if m not in ANALYSIS_METHODS]
         if bad:
             raise InputError(
-                f"unknown method(s) {', '.join(bad)}; choose from {', '.join(METHODS)}", "command line", "--methods"
+                f"unknown method(s) {', '.join(bad)}; choose from {', '.join(ANALYSIS_METHODS)}",
+                "command line",
+                "--methods",
             )
     if args.resamples is not None and args.resamples < 10:
         raise InputError(f"--resamples must be at least 10 (got {args.resamples})", "command line", "--resamples")

@@ -17,8 +17,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from experiments.analysis.sensitivity import EFAST_HARMONICS, EFAST_MIN
 from experiments.spec.levers import Lever
+from experiments.spec.methods import EFAST_HARMONICS, EFAST_MIN
 
 Method = Literal["list", "grid", "lhs", "sobol", "morris", "efast"]
 METHODS: tuple[str, ...] = ("list", "grid", "lhs", "sobol", "morris", "efast")

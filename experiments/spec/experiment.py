@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from experiments.run.store import RESERVED_COLUMNS
 from experiments.spec.design import SAMPLING, Design
 from experiments.spec.levers import Distribution, Lever
+from experiments.spec.methods import DEFAULT_METHODS, READS, sample_size_error
 from experiments.spec.metrics import Metric
 from sim.config import read_yaml
 from sim.errors import InputError
@@ -193,8 +194,6 @@ class ExperimentSpec(BaseModel):
         return self
 
     def _check_sensitivity(self, s: SensitivitySettings) -> None:
-        from experiments.analysis.sensitivity import READS, sample_size_error
-
         design = self.design.method
         for m in self.analysis_methods():
             if design not in READS[m]:
@@ -221,8 +220,6 @@ class ExperimentSpec(BaseModel):
 
     def analysis_methods(self) -> list[str]:
         """The sensitivity methods this experiment is analysed with ([] for none)."""
-        from experiments.analysis.sensitivity import DEFAULT_METHODS
-
         if self.sensitivity is not None and self.sensitivity.methods is not None:
             return list(dict.fromkeys(self.sensitivity.methods))
         return list(DEFAULT_METHODS.get(self.design.method, ()))
