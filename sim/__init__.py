@@ -13,9 +13,13 @@ Public API::
 This package never imports ``experiments`` (sweeps, outputs, plots).
 """
 
-from sim.config import Scenario, load_scenario
+from sim.config import Scenario, declare_indicators, load_scenario
 from sim.errors import InputError, MapError
 from sim.model import CountyModel, RunResult
-from sim.policy.indicators import INDICATORS
+from sim.policy.indicators import BASE_NAMES, BY_NAME, INDICATORS
+
+# The schema imports no runtime code, yet a criteria file must name known indicators: the
+# catalogue's names are handed down here, before any scenario can be loaded.
+declare_indicators(measured=BASE_NAMES, every=BY_NAME)
 
 __all__ = ["INDICATORS", "CountyModel", "InputError", "MapError", "RunResult", "Scenario", "load_scenario"]

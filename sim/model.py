@@ -39,7 +39,7 @@ from sim.agents.government import Government
 from sim.agents.household import HouseholdAgent, create_households
 from sim.agents.retailer import ChainRetailer, TownshipCenter
 from sim.agents.store import NEWTYPE, TRADITIONAL, VillageStore
-from sim.config import Scenario
+from sim.config import Scenario, criteria_for
 from sim.geography import CountyMap, build_map, default_store_coverage
 from sim.logistics.parcels import Logistics
 from sim.markets import calendar
@@ -134,7 +134,7 @@ class CountyModel(mesa.Model):
         self.remote = remote_places(self)
         self.county_center_m2 = scenario.retailers.county_center_m2
         self.government = Government(self)
-        self.evaluator = evaluation.Evaluator(self, evaluation.criteria_for(scenario))
+        self.evaluator = evaluation.Evaluator(self, criteria_for(scenario))
         self.retailers = [ChainRetailer(self, i, cash=0.0) for i in range(scenario.retailers.count)]
         self._stores_by_node: dict[int, list[VillageStore]] = {}
         self._store_serial: dict[int, int] = {}

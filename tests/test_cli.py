@@ -112,7 +112,7 @@ def test_schema_is_json_with_units():
     r = cli("schema")
     assert r.returncode == 0
     schema = json.loads(r.stdout)
-    assert schema["$defs"]["Policy"]["properties"]["store_upgrade_subsidy"]["unit"] == "share"
+    assert schema["$defs"]["PolicyConfig"]["properties"]["store_upgrade_subsidy"]["unit"] == "share"
 
 
 def test_console_script_is_installed():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.config import FarmKind
+from sim.config import FarmKindConfig
 from sim.errors import InputError
 from sim.markets.durables import due_hazard
 from sim.markets.farm import harvest_profile
@@ -168,4 +168,4 @@ def test_bad_ecommerce_inputs(override, needle):
 
 def test_farm_kind_rejects_empty_months():
     with pytest.raises(ValueError):
-        FarmKind(share=0.5, harvest_months=[])
+        FarmKindConfig(share=0.5, harvest_months=[])

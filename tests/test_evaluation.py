@@ -10,18 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.config import load_scenario
+from sim.config import Criteria, load_criteria, load_scenario
 from sim.errors import InputError
 from sim.model import CountyModel
-from sim.policy.evaluation import (
-    Criteria,
-    RunFacts,
-    cost_effectiveness,
-    levels,
-    load_criteria,
-    rate,
-    targets_2025,
-)
+from sim.policy.evaluation import RunFacts, cost_effectiveness, levels, rate, targets_2025
 from sim.policy.indicators import BASE_NAMES, BY_NAME, CRITERION_INDICATORS
 from tests.conftest import tiny
 

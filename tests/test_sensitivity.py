@@ -294,7 +294,7 @@ def test_attainment_probability_and_logistic_signs() -> None:
 
 
 def test_targets_map_to_the_metric_columns_that_measure_them() -> None:
-    from sim.policy.evaluation import load_criteria
+    from sim.config import load_criteria
 
     crit = load_criteria(None).criteria
     metrics = {
@@ -398,7 +398,7 @@ def test_a_sobol_experiment_is_analysed_when_it_finishes(tmp_path: Path, capsys:
 def test_the_example_sobol_spec_is_valid_small_and_measures_every_target() -> None:
     from experiments.spec.experiment import load_spec
     from experiments.spec.plan import build_plan
-    from sim.policy.evaluation import load_criteria
+    from sim.config import load_criteria
 
     spec = load_spec(ROOT / "configs" / "experiments" / "sobol_levers.yaml")
     assert len(spec.levers) >= 10 and spec.analysed and spec.analysis_methods() == ["sobol"]

@@ -15,7 +15,7 @@ folder (manifest, design and runs tables) and writes, each file atomically::
     figures/                   index bars, the Morris μ*–σ plot, attainment curves, frontiers
 
 The 2025 targets come from the criteria file of the experiment's first base scenario
-(``sim.policy.evaluation``), each read from the metric column that measures it (see
+(``sim.config.criteria``), each read from the metric column that measures it (see
 :func:`experiments.analysis.attainment.goals_from_criteria`); targets without one are listed
 with the metric to add.
 """
@@ -242,8 +242,7 @@ def sensitivity_tables(
 
 def _criteria(manifest: dict[str, Any], notes: list[str]) -> tuple[Any, dt.date | None]:
     """The criteria of the first base scenario, and the runs' last day (None if unknown)."""
-    from sim.config import apply_overrides, read_yaml, scenario_from_dict
-    from sim.policy.evaluation import criteria_for, load_criteria
+    from sim.config import apply_overrides, criteria_for, load_criteria, read_yaml, scenario_from_dict
 
     levers = list(manifest.get("columns", {}).get("levers", {}))
     if any(p.startswith("timeline.") or p.startswith("evaluation.") for p in levers):

@@ -2,7 +2,7 @@
 raises or lowers that chance, and what meeting them costs.
 
 An experiment's runs table holds one row per run (lever settings, seed, metrics). A 2025
-target of ``sim.policy.evaluation`` becomes a :class:`Goal`: a test on one metric column that
+target of ``sim.config.criteria`` becomes a :class:`Goal`: a test on one metric column that
 measures the target's indicator at the target date (its end value for ``>=``/``<=``
 targets, its change over the run for ``increase`` targets), so "met" means here what it
 means on a single run's scoreboard.
@@ -92,7 +92,7 @@ def goals_from_criteria(
     """The 2025 targets of a criteria file as goals on an experiment's metric columns.
 
     Args:
-        criteria: A :class:`sim.policy.evaluation.Criteria`.
+        criteria: A :class:`sim.config.Criteria`.
         metrics: Metric column → its definition (``indicator``, ``stat``, ``date``), as in
             an experiment manifest's ``columns.metrics``.
         run_end: Last day of the runs (None: unknown). A run's last value stands for the

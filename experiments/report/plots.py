@@ -113,7 +113,7 @@ class TargetLine:
         return bool(value >= self.value) if self.op == ">=" else bool(value <= self.value)
 
 
-#: Reference lines used when ``sim.policy.evaluation`` (tier criteria and targets from a config) is
+#: Reference lines used when ``sim.config.criteria`` (tier criteria and targets from a config) is
 #: not there: one place, each with its source, so the evaluation module can replace them.
 FALLBACK_TARGETS: tuple[TargetLine, ...] = (
     TargetLine(
@@ -149,7 +149,7 @@ def plan_phases() -> tuple[Phase, ...]:
 def target_lines(criteria: str | Path | None = None) -> dict[str, list[TargetLine]]:
     """Reference lines by indicator: the 2025 targets and basic-tier thresholds.
 
-    Read from a criteria file of ``sim.policy.evaluation`` when the model has it (so a change of
+    Read from a criteria file (``sim.config.load_criteria``) when the model has it (so a change of
     criteria changes every figure and report), else :data:`FALLBACK_TARGETS`. Only
     thresholds (``>=``/``<=``) become lines; "increase" targets have none.
 
@@ -157,10 +157,10 @@ def target_lines(criteria: str | Path | None = None) -> dict[str, list[TargetLin
         criteria: A criteria file (default: the model's default, configs/criteria/national.yaml).
     """
     lines: list[TargetLine] = []
-    if importlib.util.find_spec("sim.policy.evaluation") is None:
+    if importlib.util.find_spec("sim.config.criteria") is None:
         lines = list(FALLBACK_TARGETS)
     else:
-        crit = importlib.import_module("sim.policy.evaluation").load_criteria(criteria).criteria
+        crit = importlib.import_module("sim.config.criteria").load_criteria(criteria).criteria
         for t in crit.targets_2025.items:
             if t.op in (">=", "<=") and t.threshold is not None:
                 lines.append(

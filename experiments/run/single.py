@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from experiments.run import atomic, provenance
-from sim.config import Scenario, scenario_from_dict
+from sim.config import Scenario, criteria_for, scenario_from_dict
 from sim.model import CountyModel, RunResult
-from sim.policy.evaluation import TIER_LABELS, cost_effectiveness, criteria_for, targets_2025
+from sim.policy.evaluation import TIER_LABELS, cost_effectiveness, targets_2025
 from sim.policy.indicators import BY_NAME
 
 TIMESERIES, SUMMARY, MANIFEST, FIGURES = "timeseries.parquet", "summary.json", "manifest.json", "figures"

@@ -33,7 +33,7 @@ import solara
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from sim.config import Region, Scenario, apply_overrides, load_scenario, scenario_from_dict
+from sim.config import Region, Scenario, apply_overrides, criteria_for, load_scenario, scenario_from_dict
 from sim.errors import InputError
 from sim.model import CountyModel
 from sim.policy.indicators import BY_NAME
@@ -256,8 +256,6 @@ def _when(model: CountyModel) -> str:
 def reference_lines(model: CountyModel) -> dict[str, list[float]]:
     """Thresholds drawn on the charts: the scenario's criteria file's 2025 targets and basic
     tier (the same file that rates the county, so the page and the rating agree)."""
-    from sim.policy.evaluation import criteria_for
-
     crit = criteria_for(model.config).criteria
     out: dict[str, list[float]] = {}
     for item in (*crit.targets_2025.items, *crit.tiers.basic):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from mesa.discrete_space import FixedAgent
 
-from sim.config import CarrierSpec
+from sim.config import CarrierConfig
 
 if TYPE_CHECKING:
     from sim.logistics.routing import Plan
@@ -32,7 +32,7 @@ class Carrier(FixedAgent):
         books: Last week's revenue, costs and profit by item (yuan).
     """
 
-    def __init__(self, model: CountyModel, spec: CarrierSpec):
+    def __init__(self, model: CountyModel, spec: CarrierConfig):
         super().__init__(model)
         self.spec = spec
         self.name = spec.name
