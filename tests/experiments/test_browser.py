@@ -29,7 +29,7 @@ import pytest
 
 from tests.conftest import tiny
 
-ROOT = Path(__file__).absolute().parent.parent
+ROOT = Path(__file__).absolute().parents[2]
 ARTIFACTS = ROOT / "results" / "test-artifacts"
 REQUIRE = os.environ.get("COUNTYSIM_REQUIRE_BROWSER") == "1"
 #: Flags for a headless Chromium on a machine with no network beyond localhost.

@@ -34,7 +34,7 @@ from experiments.spec.experiment import load_spec
 from experiments.spec.plan import Outcome, build_plan
 from sim.config import load_scenario
 
-ROOT = Path(__file__).absolute().parent.parent
+ROOT = Path(__file__).absolute().parents[2]
 BASELINE = ROOT / "configs" / "scenarios" / "baseline.yaml"
 TINY_OVERRIDES = {
     "map.size": "small",

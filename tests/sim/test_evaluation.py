@@ -25,7 +25,7 @@ from sim.policy.evaluation import (
 from sim.policy.indicators import BASE_NAMES, BY_NAME, CRITERION_INDICATORS
 from tests.conftest import tiny
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CRITERIA = sorted((ROOT / "configs" / "criteria").glob("*.yaml"))
 EPS = 1e-6
 

@@ -16,7 +16,7 @@ from sim.policy.catalogue import LEVERS, PHASES, PROGRAMMES, phase_index
 from tests.conftest import tiny
 from tests.test_docs import field_paths
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 #: Programme-built things whose events record the subsidy paid for them.
 SUBSIDISED_EVENTS = ("upgrades", "centers", "facilities", "stations", "digital")
