@@ -20,7 +20,7 @@ import pytest
 
 from experiments import run_experiment
 from experiments.run.store import read_runs
-from tests.test_experiments_run import RESULT_COLUMNS_EXCLUDED, tiny_spec
+from tests.helpers import RESULT_COLUMNS_EXCLUDED
 
 ROOT = Path(__file__).resolve().parents[2]
 # the tiny grid makes 6 runs and about a dozen atomic writes (manifest, design, 6 parts,
@@ -35,7 +35,7 @@ def results(table: pd.DataFrame) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
+def uninterrupted(tiny_spec, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
     base = tmp_path_factory.mktemp("faults")
     spec = tiny_spec(base)
     return spec, results(run_experiment(spec, out=base / "clean", progress=False))
