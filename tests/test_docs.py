@@ -9,33 +9,14 @@ people.
 from __future__ import annotations
 
 import re
-import typing
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel
 
-from sim.config import Scenario
 from sim.policy.indicators import INDICATORS
+from tests.helpers import field_paths
 
 ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
-
-
-def _sections_in(annotation: typing.Any) -> list[type[BaseModel]]:
-    """Scenario sections inside a field's type (``Section``, ``Section | None``, ``list[Section]``)."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    return [m for arg in typing.get_args(annotation) for m in _sections_in(arg)]
-
-
-def field_paths(model: type[BaseModel] = Scenario, prefix: str = "") -> Iterator[str]:
-    """Every field of the scenario schema as a dotted path, sections included."""
-    for name, field in model.model_fields.items():
-        path = f"{prefix}{name}"
-        yield path
-        for section in _sections_in(field.annotation):
-            yield from field_paths(section, f"{path}.")
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,7 @@ from sim.geography import (
     load_map,
 )
 
-DATA = Path(__file__).resolve().parents[1] / "configs" / "data"
+DATA = Path(__file__).resolve().parents[2] / "configs" / "data"
 EXAMPLE_CSV = DATA / "example_county_settlements.csv"
 EXAMPLE_GEOJSON = DATA / "example_county_settlements.geojson"
 EXAMPLE_ROADS = DATA / "example_county_roads.csv"

@@ -19,15 +19,14 @@ from experiments import run_experiment
 from experiments.report import plots
 from sim.config import DEFAULT_CRITERIA
 from sim.model import CountyModel
-from tests.conftest import tiny
 
-ROOT = Path(__file__).absolute().parent.parent
+ROOT = Path(__file__).absolute().parents[2]
 BASELINE = ROOT / "configs" / "scenarios" / "baseline.yaml"
 SUBSIDY, FEE = "policy.store_upgrade_subsidy", "carriers.village_delivery_fee"
 
 
 @pytest.fixture(scope="module")
-def run() -> tuple[CountyModel, pd.DataFrame]:
+def run(tiny) -> tuple[CountyModel, pd.DataFrame]:
     """A tiny county over the whole plan (2023-07 to 2025-12), so every phase is in the series."""
     model = CountyModel(tiny(**{"timeline.end": "2025-12-31", "population.households_per_agent": 8}))
     result = model.run(progress=False)

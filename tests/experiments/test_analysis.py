@@ -31,7 +31,7 @@ from experiments.analysis.sensitivity import analyze, seed_variance
 from experiments.cli.main import main
 from sim.errors import InputError
 
-ROOT = Path(__file__).absolute().parent.parent
+ROOT = Path(__file__).absolute().parents[2]
 BASELINE = ROOT / "configs" / "scenarios" / "baseline.yaml"
 
 A, B = 7.0, 0.1

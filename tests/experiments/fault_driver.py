@@ -1,7 +1,7 @@
 """Run an experiment and die at a chosen write, as a killed process would (used by
-tests/test_faults.py; not a test itself).
+tests/experiments/test_faults.py; not a test itself).
 
-Usage: python tests/fault_driver.py SPEC OUT K MODE
+Usage: python tests/experiments/fault_driver.py SPEC OUT K MODE
   K     the K-th atomic write (1-based) is where the fault strikes
   MODE  kill-before  SIGKILL before the write starts
         kill-mid     SIGKILL after half the bytes reached the temporary file

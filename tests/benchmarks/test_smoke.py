@@ -92,7 +92,7 @@ def test_report_writes_one_block_of_tables_into_the_page(tmp_path: Path) -> None
 
     page = tmp_path / "PERF.md"
     page.write_text("# Performance\n\nanalysis by hand\n")
-    results = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+    results = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
     block = render(results)
     assert "| preset |" in block and "speed-up" in block
     update_page(page, block)

@@ -15,9 +15,8 @@ from sim.errors import InputError
 from sim.model import CountyModel
 from sim.policy.evaluation import RunFacts, cost_effectiveness, levels, rate, targets_2025
 from sim.policy.indicators import BASE_NAMES, BY_NAME, CRITERION_INDICATORS
-from tests.conftest import tiny
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CRITERIA = sorted((ROOT / "configs" / "criteria").glob("*.yaml"))
 EPS = 1e-6
 
@@ -111,7 +110,7 @@ def test_shipped_criteria_say_where_every_threshold_comes_from(path):
     assert {crit.indicator for _, crit in c.criteria()} <= set(CRITERION_INDICATORS)
 
 
-def test_weekly_criterion_levels_match_the_rating():
+def test_weekly_criterion_levels_match_the_rating(tiny):
     # Shanxi's file leaves some criterion indicators unused: their level is 3 throughout
     model = CountyModel(tiny(**{"evaluation.criteria": str(ROOT / "configs" / "criteria" / "shanxi.yaml")}))
     ts = model.run(progress=False).timeseries
@@ -127,18 +126,24 @@ def test_weekly_criterion_levels_match_the_rating():
 # --- reviews, leading counties and the exit mechanism -------------------------------------------
 
 
-def run_with(tmp_path: Path, tiers: dict, **overrides):
-    path = write_criteria(tmp_path / "c.yaml", criteria_dict(tiers))
-    sc = tiny(**{"timeline.end": "2025-12-31", "map.n_villages": 12, "evaluation.criteria": str(path), **overrides})
-    model = CountyModel(sc)
-    result = model.run(progress=False)
-    return model, result
+@pytest.fixture
+def run_with(tiny, tmp_path):
+    """Run the tiny county to the end of 2025 under criteria with these tiers: ``run_with(tiers, **overrides)``."""
+
+    def run(tiers: dict, **overrides):
+        path = write_criteria(tmp_path / "c.yaml", criteria_dict(tiers))
+        sc = tiny(**{"timeline.end": "2025-12-31", "map.n_villages": 12, "evaluation.criteria": str(path), **overrides})
+        model = CountyModel(sc)
+        result = model.run(progress=False)
+        return model, result
+
+    return run
 
 
 ALWAYS = provenance(indicator="chain_retailers", threshold=0)
 
 
-def test_reviews_fall_on_the_review_day_and_a_sliding_leader_is_removed(tmp_path):
+def test_reviews_fall_on_the_review_day_and_a_sliding_leader_is_removed(run_with, tmp_path):
     # advanced only while the plan is in its launch phase: leading from the 2023 review,
     # then sliding below the leading standard at the 2024 review
     tiers = {
@@ -146,7 +151,7 @@ def test_reviews_fall_on_the_review_day_and_a_sliding_leader_is_removed(tmp_path
         "enhanced": [ALWAYS],
         "advanced": [provenance(indicator="plan_phase", op="<=", threshold=1)],
     }
-    _, result = run_with(tmp_path, tiers)
+    _, result = run_with(tiers)
     reviews = result.evaluation["reviews"]
     assert [(r["date"], r["stage"], r["tier"], r["leading"]) for r in reviews] == [
         ("2023-07-01", "survey", 3, False),
@@ -161,9 +166,9 @@ def test_reviews_fall_on_the_review_day_and_a_sliding_leader_is_removed(tmp_path
     assert ts.loc["2024-11-23", "county_tier"] == 3 and ts.loc["2024-11-30", "county_tier"] == 2
 
 
-def test_leading_status_starts_with_the_plan(tmp_path):
+def test_leading_status_starts_with_the_plan(run_with, tmp_path):
     tiers = {"basic": [ALWAYS], "enhanced": [ALWAYS], "advanced": [ALWAYS]}
-    _, result = run_with(tmp_path, tiers, **{"timeline.start": "2022-01-01"})
+    _, result = run_with(tiers, **{"timeline.start": "2022-01-01"})
     reviews = [r for r in result.evaluation["reviews"] if r["stage"] == "review"]
     assert [(r["date"][:4], r["tier"], r["leading"]) for r in reviews] == [
         ("2022", 3, False),  # rated advanced, but there were no leading counties before the plan
@@ -173,11 +178,10 @@ def test_leading_status_starts_with_the_plan(tmp_path):
     ]
 
 
-def test_a_flagged_county_is_not_recommended_until_the_flag_expires(tmp_path):
+def test_a_flagged_county_is_not_recommended_until_the_flag_expires(run_with, tmp_path):
     tiers = {"basic": [ALWAYS], "enhanced": [ALWAYS], "advanced": [ALWAYS]}
     audits = [{"date": "2023-11-01", "kind": "audit"}, {"date": "2024-11-01", "kind": "audit"}]
     _, result = run_with(
-        tmp_path,
         tiers,
         **{
             "policy.leakage_share": 0.2,
@@ -246,7 +250,7 @@ def test_bad_criteria_name_the_file_and_field(tmp_path, change, needle):
     assert needle in err.value.render() and "bad_criteria.yaml" in err.value.render()
 
 
-def test_missing_criteria_file_names_the_scenario_field():
+def test_missing_criteria_file_names_the_scenario_field(tiny):
     with pytest.raises(InputError) as err:
         tiny(**{"evaluation.criteria": "nowhere/criteria.yaml"})
     assert "evaluation.criteria" in err.value.render() and "nowhere" in err.value.render()

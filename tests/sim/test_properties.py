@@ -16,7 +16,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.model import CountyModel
-from tests.conftest import tiny
 
 scenarios = st.fixed_dictionaries(
     {
@@ -40,7 +39,7 @@ scenarios = st.fixed_dictionaries(
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(overrides=scenarios, seed=st.integers(0, 2**31 - 1))
-def test_invariants_hold_for_random_counties(overrides, seed):
+def test_invariants_hold_for_random_counties(tiny, overrides, seed):
     model = CountyModel(tiny(**overrides), seed=seed)
     while model.steps < model.n_weeks:
         model.step()

@@ -33,42 +33,10 @@ from experiments.run.runner import execute, run_job
 from experiments.spec.experiment import load_spec
 from experiments.spec.plan import Outcome, build_plan
 from sim.config import load_scenario
+from tests.helpers import RESULT_COLUMNS_EXCLUDED, TINY_GRID_OVERRIDES
 
-ROOT = Path(__file__).absolute().parent.parent
+ROOT = Path(__file__).absolute().parents[2]
 BASELINE = ROOT / "configs" / "scenarios" / "baseline.yaml"
-TINY_OVERRIDES = {
-    "map.size": "small",
-    "population.households_per_agent": 5,
-    "timeline.end": "2024-02-29",
-    "outputs.figures": False,
-    "outputs.progress": "off",
-}
-#: What must match between two executions of one experiment (all but timings and worker names).
-RESULT_COLUMNS_EXCLUDED = ["wall_seconds", "worker"]
-
-
-def tiny_spec(tmp_path: Path, name: str = "tiny", **changes: object) -> Path:
-    """Write a small grid spec (3 points × 2 replicates unless changed) and return its path."""
-    data: dict = {
-        "name": name,
-        "base": {"scenario": str(BASELINE), "overrides": dict(TINY_OVERRIDES)},
-        "levers": [{"path": "policy.store_upgrade_subsidy", "values": [0.0, 0.4, 0.8]}],
-        "design": "grid",
-        "replicates": 2,
-        "metrics": [
-            "store_village_coverage",
-            "newtype_store_share",
-            "subsidy_spent",
-            {"indicator": "online_share", "stat": "mean", "year": 2024},
-            {"indicator": "newtype_store_share", "stat": "first_reaching", "threshold": 0.25},
-        ],
-        "seed": 11,
-        "backend": "inprocess",
-    }
-    data.update(changes)
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return path
 
 
 def results(table: pd.DataFrame) -> pd.DataFrame:
@@ -76,7 +44,7 @@ def results(table: pd.DataFrame) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
+def reference(tiny_spec, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
     """The tiny grid run in-process, uninterrupted: the table every other execution must match."""
     tmp = tmp_path_factory.mktemp("reference")
     spec = tiny_spec(
@@ -95,7 +63,7 @@ def test_a_run_in_the_runner_equals_a_direct_model_run(reference: tuple[Path, pd
     plan = build_plan(load_spec(spec_path))
     assert (table["status"] == "ok").all() and len(table) == 10
     for run in (plan.runs[0], plan.runs[7]):
-        scenario = load_scenario(BASELINE, {**TINY_OVERRIDES, **plan.points[run.point].values})
+        scenario = load_scenario(BASELINE, {**TINY_GRID_OVERRIDES, **plan.points[run.point].values})
         direct = sim.CountyModel(scenario, seed=run.seed).run(progress=False)
         row = table.set_index("run_id").loc[run.run_id]
         assert row["seed"] == run.seed
@@ -153,7 +121,7 @@ def test_worker_processes_never_fork() -> None:
 
 
 def test_a_run_that_raises_is_recorded_and_the_others_complete(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tiny_spec, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # a small map has 4 townships: 2 villages cannot be shared among them, which only the
     # map generator finds out, inside the run
@@ -190,7 +158,7 @@ def _exit_on_run_one(job):
 
 
 @pytest.mark.slow
-def test_a_dying_worker_fails_only_its_run(tmp_path: Path) -> None:
+def test_a_dying_worker_fails_only_its_run(tiny_spec, tmp_path: Path) -> None:
     plan = build_plan(load_spec(tiny_spec(tmp_path)))
     with ProcessesBackend(2) as backend:
         outcomes: list[Outcome] = list(backend.run(_exit_on_run_one, (plan.job(r) for r in plan.runs)))
@@ -203,7 +171,9 @@ def test_a_dying_worker_fails_only_its_run(tmp_path: Path) -> None:
 # --- the store: resume, kill, refusals ------------------------------------------------------------------
 
 
-def test_refuses_an_existing_experiment_without_resume(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_refuses_an_existing_experiment_without_resume(
+    tiny_spec, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     spec = tiny_spec(tmp_path, levers=[{"path": "policy.store_upgrade_subsidy", "values": [0.3]}], replicates=1)
     out = tmp_path / "out"
     assert main(["experiment", str(spec), "--out", str(out), "--progress", "off"]) == 0
@@ -219,7 +189,7 @@ def test_refuses_an_existing_experiment_without_resume(tmp_path: Path, capsys: p
     assert "cannot create the experiment folder" in capsys.readouterr().err
 
 
-def test_resume_refuses_a_changed_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_resume_refuses_a_changed_spec(tiny_spec, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = tiny_spec(tmp_path, levers=[{"path": "policy.store_upgrade_subsidy", "values": [0.3]}], replicates=1)
     out = tmp_path / "out"
     assert main(["experiment", str(spec), "--out", str(out), "--progress", "off"]) == 0
@@ -233,7 +203,7 @@ def test_resume_refuses_a_changed_spec(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["experiment", str(spec), "--out", str(out), "--resume", "--progress", "off"]) == 0
 
 
-def test_consolidation_keeps_every_run_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_consolidation_keeps_every_run_once(tiny_spec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store, "CONSOLIDATE_EVERY", 2)
     spec = tiny_spec(tmp_path)
     out = tmp_path / "out"
@@ -254,7 +224,7 @@ def test_consolidation_keeps_every_run_once(tmp_path: Path, monkeypatch: pytest.
     pd.testing.assert_frame_equal(resumed, table)
 
 
-def test_timeseries_are_kept_per_run(tmp_path: Path) -> None:
+def test_timeseries_are_kept_per_run(tiny_spec, tmp_path: Path) -> None:
     spec = tiny_spec(
         tmp_path,
         keep_timeseries=True,
@@ -265,14 +235,14 @@ def test_timeseries_are_kept_per_run(tmp_path: Path) -> None:
     ts = read_timeseries(tmp_path / "out")
     assert sorted(ts["run_id"].unique()) == [0, 1]
     one = read_timeseries(tmp_path / "out", run_ids=[1])
-    scenario = load_scenario(BASELINE, {**TINY_OVERRIDES, "policy.store_upgrade_subsidy": 0.7})
+    scenario = load_scenario(BASELINE, {**TINY_GRID_OVERRIDES, "policy.store_upgrade_subsidy": 0.7})
     direct = sim.CountyModel(scenario, seed=int(table.loc[1, "seed"])).run(progress=False).timeseries
     pd.testing.assert_frame_equal(one.drop(columns="run_id"), direct, check_dtype=False)
 
 
 @pytest.mark.slow
 def test_sigkill_then_resume_gives_the_uninterrupted_table(
-    reference: tuple[Path, pd.DataFrame], tmp_path: Path
+    tiny_spec, reference: tuple[Path, pd.DataFrame], tmp_path: Path
 ) -> None:
     _, expected = reference
     # 10 runs are too quick to kill in the middle: the same design with 4 replicates, 20 runs
@@ -316,7 +286,7 @@ def test_sigkill_then_resume_gives_the_uninterrupted_table(
 
 
 @pytest.mark.slow
-def test_sigterm_stops_cleanly_and_says_how_to_resume(tmp_path: Path) -> None:
+def test_sigterm_stops_cleanly_and_says_how_to_resume(tiny_spec, tmp_path: Path) -> None:
     """A batch scheduler's SIGTERM at the time limit: finished runs kept, session recorded, exit 130."""
     spec = tiny_spec(tmp_path, replicates=6)
     out = tmp_path / "out"
@@ -371,7 +341,7 @@ def _live_group_members(pgid: int) -> list[int]:
 # --- manifest --------------------------------------------------------------------------------------------
 
 
-def test_manifest_hashes_follow_the_input_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_manifest_hashes_follow_the_input_files(tiny_spec, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "data"
     shutil.copytree(ROOT / "configs" / "data", data)
     scenario = tmp_path / "county.yaml"
@@ -440,7 +410,7 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_design_and_manifest_describe_a_sampling_design(tmp_path: Path) -> None:
+def test_design_and_manifest_describe_a_sampling_design(tiny_spec, tmp_path: Path) -> None:
     spec = tiny_spec(
         tmp_path,
         levers=[
@@ -466,7 +436,7 @@ def test_design_and_manifest_describe_a_sampling_design(tmp_path: Path) -> None:
 
 
 def test_an_unreachable_scheduler_is_a_clear_error_within_the_timeout(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tiny_spec, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))

@@ -1,7 +1,7 @@
 """Fault injection: an experiment killed at many points, including mid-write, or hitting a
 full disk, resumes to exactly the table an uninterrupted experiment gives.
 
-Each case runs the experiment in a subprocess (tests/fault_driver.py) that dies at its
+Each case runs the experiment in a subprocess (tests/experiments/fault_driver.py) that dies at its
 K-th atomic write — before it, half-way through the temporary file, or just after the
 rename — or whose K-th write fails with ENOSPC. The store must stay readable, nothing
 half-written may be read as a run, and ``--resume`` must finish the experiment without
@@ -20,9 +20,9 @@ import pytest
 
 from experiments import run_experiment
 from experiments.run.store import read_runs
-from tests.test_experiments_run import RESULT_COLUMNS_EXCLUDED, tiny_spec
+from tests.helpers import RESULT_COLUMNS_EXCLUDED
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # the tiny grid makes 6 runs and about a dozen atomic writes (manifest, design, 6 parts,
 # the consolidated table, the final manifest): eleven kill points cover all of them
 POINTS = [(1, "kill-mid"), (2, "kill-before"), (3, "kill-mid"), (4, "kill-after"), (5, "kill-mid"),
@@ -35,7 +35,7 @@ def results(table: pd.DataFrame) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
+def uninterrupted(tiny_spec, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
     base = tmp_path_factory.mktemp("faults")
     spec = tiny_spec(base)
     return spec, results(run_experiment(spec, out=base / "clean", progress=False))
@@ -47,7 +47,7 @@ def test_fault_then_resume_gives_the_uninterrupted_table(uninterrupted, tmp_path
     spec, expected = uninterrupted
     out = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "fault_driver.py"), str(spec), str(out), str(k), mode],
+        [sys.executable, str(ROOT / "tests" / "experiments" / "fault_driver.py"), str(spec), str(out), str(k), mode],
         cwd=ROOT,
         capture_output=True,
         text=True,

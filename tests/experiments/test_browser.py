@@ -27,9 +27,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import tiny
-
-ROOT = Path(__file__).absolute().parent.parent
+ROOT = Path(__file__).absolute().parents[2]
 ARTIFACTS = ROOT / "results" / "test-artifacts"
 REQUIRE = os.environ.get("COUNTYSIM_REQUIRE_BROWSER") == "1"
 #: Flags for a headless Chromium on a machine with no network beyond localhost.
@@ -180,7 +178,7 @@ def test_live_page_map_renders_and_a_lever_and_steps_change_the_chart(browser: A
     assert (ARTIFACTS / "live_page.png").stat().st_size > 10_000
 
 
-def test_the_report_opens_in_the_browser_with_every_image_and_chinese_glyph(browser: Any, tmp_path: Path) -> None:
+def test_the_report_opens_in_the_browser_with_every_image_and_chinese_glyph(tiny, browser: Any, tmp_path: Path) -> None:
     from experiments.report.page import write_report
     from experiments.run.single import run_to_folder
 

@@ -7,7 +7,6 @@ import itertools
 import numpy as np
 
 from sim.model import CountyModel
-from tests.conftest import tiny
 
 SEEDS = (1, 2, 3, 4)
 
@@ -16,7 +15,7 @@ def final(scenario, seed: int, name: str) -> float:
     return CountyModel(scenario, seed=seed).run(progress=False).summary[name]
 
 
-def test_higher_upgrade_subsidy_never_fewer_newtype_stores():
+def test_higher_upgrade_subsidy_never_fewer_newtype_stores(tiny):
     # a budget large enough that the rate, not the pot, binds: with a binding pot a higher
     # rate spreads the same money over fewer stores (see docs/ODD.md)
     rates = (0.0, 0.3, 0.6, 0.9)
@@ -35,20 +34,20 @@ def test_higher_upgrade_subsidy_never_fewer_newtype_stores():
     assert table[:, -1].mean() > table[:, 0].mean() + 0.1, table
 
 
-def test_longer_distances_never_more_township_shopping():
+def test_longer_distances_never_more_township_shopping(tiny):
     # the same county with roads twice as winding: every trip is longer
     short = [final(tiny(**{"map.detour_factor": 1.2}), s, "township_share") for s in SEEDS]
     long = [final(tiny(**{"map.detour_factor": 2.4}), s, "township_share") for s in SEEDS]
     assert all(lo <= sh + 1e-12 for sh, lo in zip(short, long, strict=True)), (short, long)
 
 
-def test_longer_distances_mean_more_travel():
+def test_longer_distances_mean_more_travel(tiny):
     short = np.mean([final(tiny(**{"map.detour_factor": 1.2}), s, "travel_km_per_household") for s in SEEDS])
     long = np.mean([final(tiny(**{"map.detour_factor": 2.4}), s, "travel_km_per_household") for s in SEEDS])
     assert long > short
 
 
-def test_higher_village_delivery_fee_never_less_coverage():
+def test_higher_village_delivery_fee_never_less_coverage(tiny):
     fees = (0.3, 0.6, 0.9, 1.5)
     for seed in SEEDS[:3]:
         cov = [
@@ -63,7 +62,7 @@ def test_higher_village_delivery_fee_never_less_coverage():
     assert cov[-1] > cov[0]
 
 
-def test_cheaper_km_never_less_coverage():
+def test_cheaper_km_never_less_coverage(tiny):
     costs = (3.0, 1.6, 0.8)
     for seed in SEEDS[:3]:
         cov = [
@@ -77,7 +76,7 @@ def test_cheaper_km_never_less_coverage():
         assert all(b >= a - 1e-12 for a, b in itertools.pairwise(cov)), (seed, cov)
 
 
-def test_more_door_delivery_more_online_shopping():
+def test_more_door_delivery_more_online_shopping(tiny):
     low = np.mean([final(tiny(**{"carriers.village_delivery_fee": 0.0}), s, "online_share") for s in SEEDS])
     high = np.mean([final(tiny(**{"carriers.village_delivery_fee": 2.0}), s, "online_share") for s in SEEDS])
     assert high > low

@@ -13,10 +13,9 @@ from sim.agents.government import add_months
 from sim.errors import InputError
 from sim.model import CountyModel
 from sim.policy.catalogue import LEVERS, PHASES, PROGRAMMES, phase_index
-from tests.conftest import tiny
-from tests.test_docs import field_paths
+from tests.helpers import field_paths
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 #: Programme-built things whose events record the subsidy paid for them.
 SUBSIDISED_EVENTS = ("upgrades", "centers", "facilities", "stations", "digital")
@@ -49,7 +48,7 @@ def leaky(**extra) -> dict:
 
 
 @pytest.mark.parametrize("allocation", ["weights", "shares", "by_demand", "remote_first"])
-def test_every_yuan_is_accounted_for_and_the_budget_never_overspent(allocation):
+def test_every_yuan_is_accounted_for_and_the_budget_never_overspent(tiny, allocation):
     model = CountyModel(tiny(**leaky(**{"policy.allocation": allocation})), seed=3)
     g = model.government
     for m in step_all(model):
@@ -67,7 +66,7 @@ def test_every_yuan_is_accounted_for_and_the_budget_never_overspent(allocation):
     assert led["leaked_total"] == pytest.approx(0.1 / 0.9 * led["spent"], rel=1e-9)
 
 
-def test_rolled_over_funds_stay_in_the_pots():
+def test_rolled_over_funds_stay_in_the_pots(tiny):
     model = CountyModel(tiny(**{"timeline.end": "2024-12-31", "policy.unspent_rolls_over": True}))
     model.run(progress=False)
     led = model.government.ledger()
@@ -79,7 +78,7 @@ def subsidised_things(model: CountyModel) -> list[dict]:
     return [e for kind in SUBSIDISED_EVENTS for e in model.events[kind] if e.get("subsidy", 0) > 0]
 
 
-def test_zero_budget_builds_nothing_subsidised():
+def test_zero_budget_builds_nothing_subsidised(tiny):
     levers = {
         "timeline.end": "2024-12-31",
         "policy.sme_digital_subsidy": 0.5,
@@ -102,7 +101,7 @@ def test_zero_budget_builds_nothing_subsidised():
     assert (poor.logistics.station == stations_at_start).all()
 
 
-def test_policy_switched_off_builds_nothing_even_unsubsidised():
+def test_policy_switched_off_builds_nothing_even_unsubsidised(tiny):
     # with a zero subsidy the programme still builds the centre on its date (the operator pays)
     free = {"policy.logistics_center_subsidy": 0.0, "policy.logistics_center_date": "2023-08-01"}
     on = CountyModel(tiny(**free))
@@ -113,7 +112,7 @@ def test_policy_switched_off_builds_nothing_even_unsubsidised():
     assert not off.logistics.center and off.government.received == 0 and off.events["facilities"] == []
 
 
-def test_a_programme_pays_only_inside_its_window():
+def test_a_programme_pays_only_inside_its_window(tiny):
     start = dt.date(2024, 1, 1)
     sc = tiny(
         **sc_levers(),
@@ -140,7 +139,7 @@ def sc_levers() -> dict:
     return {"policy.annual_budget": 5e7, "policy.store_upgrade_subsidy": 0.6, "stores.review_probability": 0.2}
 
 
-def test_weights_are_normalised_and_shares_taken_as_given():
+def test_weights_are_normalised_and_shares_taken_as_given(tiny):
     weights = {p: 0.0 for p in PROGRAMMES} | {"store_upgrade": 3.0, "township_center": 1.0}
     m = CountyModel(tiny(**{"policy.budget_weights": weights}))
     m.step()
@@ -152,7 +151,7 @@ def test_weights_are_normalised_and_shares_taken_as_given():
     assert s.government.pots == pytest.approx(pots)
 
 
-def test_by_demand_funds_a_dated_facility_in_full_first():
+def test_by_demand_funds_a_dated_facility_in_full_first(tiny):
     # a year's funds cover the logistics centre's subsidy (1.9 million) but not every
     # programme's demand: fixed weights leave the centre short, demand funds it at once
     levers = {
@@ -174,7 +173,7 @@ def test_by_demand_funds_a_dated_facility_in_full_first():
     assert built["weights"] == [] or built["weights"][0] > "2024-06-01", built
 
 
-def test_remote_reserve_is_only_for_remote_places():
+def test_remote_reserve_is_only_for_remote_places(tiny):
     grant = [{"date": "2023-07-01", "kind": "grant", "amount": 200_000.0, "programme": "store_upgrade"}]
     model = CountyModel(
         tiny(**{"policy.allocation": "remote_first", "policy.remote_fund_share": 0.5, "policy.events": grant})
@@ -197,7 +196,7 @@ def test_remote_reserve_is_only_for_remote_places():
     assert minutes[remote].min() >= minutes[~remote].max()
 
 
-def test_leakage_audit_claw_back_and_flag():
+def test_leakage_audit_claw_back_and_flag(tiny):
     sc = tiny(
         **{
             "policy.leakage_share": 0.2,
@@ -231,7 +230,7 @@ def test_add_months_keeps_the_day_or_takes_the_month_end():
     assert add_months(dt.date(2023, 11, 15), 12) == dt.date(2024, 11, 15)
 
 
-def test_phases_follow_the_plan_annex():
+def test_phases_follow_the_plan_annex(tiny):
     assert [(p.name, p.start.isoformat(), p.end.isoformat()) for p in PHASES] == [
         ("launch", "2023-07-01", "2023-12-31"),
         ("rollout", "2024-01-01", "2024-12-31"),
@@ -245,7 +244,7 @@ def test_phases_follow_the_plan_annex():
     assert phases.iloc[-1] == 4
 
 
-def test_grant_event_arrives_on_its_date():
+def test_grant_event_arrives_on_its_date(tiny):
     sc = tiny(**{"policy.events": [{"date": "2023-10-10", "kind": "grant", "amount": 1e6, "programme": "nev_van"}]})
     model = CountyModel(sc)
     ts = model.run(progress=False).timeseries.set_index("date")
@@ -281,7 +280,7 @@ BAD = [
 
 
 @pytest.mark.parametrize(("override", "needle"), BAD, ids=[b[1] for b in BAD])
-def test_bad_policy_inputs_name_the_field(override, needle):
+def test_bad_policy_inputs_name_the_field(tiny, override, needle):
     sc = {"policy.budget_weights.nev_van": 0.5} if override.get("policy.allocation") == "shares" else {}
     with pytest.raises(InputError) as err:
         tiny(**override, **sc)
@@ -316,7 +315,7 @@ def test_bad_policy_exits_2_without_traceback(tmp_path, yaml_text, needle):
 
 
 @pytest.mark.parametrize(("threshold", "flagged"), [(0.06, False), (0.04, True)])
-def test_only_a_major_finding_flags_the_county(threshold, flagged):
+def test_only_a_major_finding_flags_the_county(tiny, threshold, flagged):
     # 5% of what is paid out leaks; a finding flags only when it reaches the threshold share
     sc = tiny(
         **{
@@ -334,7 +333,7 @@ def test_only_a_major_finding_flags_the_county(threshold, flagged):
     assert model.government.ledger()["clawed_back"] == pytest.approx(audit["found"])
 
 
-def test_a_facility_the_programme_cannot_pay_for_is_retried_every_four_weeks():
+def test_a_facility_the_programme_cannot_pay_for_is_retried_every_four_weeks(tiny):
     # no yearly funds; a grant to the logistics centre's pot arrives on 2023-10-14. The
     # first attempt comes before the week of 2023-08-05, then every four weeks: 09-02,
     # 09-30, 10-28, when the grant is there

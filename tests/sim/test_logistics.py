@@ -8,12 +8,11 @@ import pytest
 from sim.logistics.routing import plan_heuristic, plan_solver, tour_length
 from sim.logistics.shapley import shapley
 from sim.model import CountyModel
-from tests.conftest import tiny
 
 SEEDS = (1, 2, 3)
 
 
-def test_parcels_are_conserved_every_week():
+def test_parcels_are_conserved_every_week(tiny):
     model = CountyModel(
         tiny(
             **{
@@ -31,19 +30,24 @@ def test_parcels_are_conserved_every_week():
         assert model.logistics.waiting.min() >= 0
 
 
-def remote(**extra):
+@pytest.fixture
+def remote(tiny):
     """A sparse west-mountain county: many remote villages with few parcels each."""
-    return tiny(
-        **{
-            "map.region": "west_mountain",
-            "logistics.center_at_start": True,
-            "policy.codistribution.start": "2023-07-01",
-            **extra,
-        }
-    )
+
+    def make(**extra):
+        return tiny(
+            **{
+                "map.region": "west_mountain",
+                "logistics.center_at_start": True,
+                "policy.codistribution.start": "2023-07-01",
+                **extra,
+            }
+        )
+
+    return make
 
 
-def test_codistribution_lowers_cost_and_raises_coverage_on_a_remote_county():
+def test_codistribution_lowers_cost_and_raises_coverage_on_a_remote_county(remote):
     for seed in SEEDS:
         off = CountyModel(remote(), seed=seed).run(progress=False).summary
         on = CountyModel(remote(**{"policy.codistribution.enabled": True}), seed=seed).run(progress=False).summary
@@ -53,7 +57,7 @@ def test_codistribution_lowers_cost_and_raises_coverage_on_a_remote_county():
         assert off["codistribution_parcel_share"] == 0
 
 
-def test_codistribution_needs_the_logistics_centre():
+def test_codistribution_needs_the_logistics_centre(tiny):
     sc = tiny(
         **{
             "policy.codistribution.enabled": True,
@@ -65,7 +69,7 @@ def test_codistribution_needs_the_logistics_centre():
     assert summary["logistics_center"] == 0 and summary["codistribution_parcel_share"] == 0
 
 
-def test_mandated_members_and_shapley_shares_in_the_model():
+def test_mandated_members_and_shapley_shares_in_the_model(remote):
     sc = remote(**{"policy.codistribution.enabled": True, "policy.codistribution.members": ["express_a", "express_b"]})
     model = CountyModel(sc)
     result = model.run(progress=False)
@@ -93,7 +97,7 @@ def test_shapley_is_efficient_and_symmetric():
     assert phi["dummy"] == pytest.approx(0.0) and phi["x"] == pytest.approx(5.0)
 
 
-def test_identical_carriers_pay_identical_shares():
+def test_identical_carriers_pay_identical_shares(remote):
     fleet = [{"name": n, "kind": "express", "market_share": 0.25} for n in ("a", "b", "c", "d")]
     sc = remote(**{"carriers.fleet": fleet, "policy.codistribution.enabled": True})
     model = CountyModel(sc)
@@ -128,25 +132,25 @@ def test_heuristic_within_five_percent_of_the_solver_on_average():
     assert min(gaps) > -0.05  # the solver is never much worse than the heuristic
 
 
-def test_solver_routing_runs_in_the_model():
+def test_solver_routing_runs_in_the_model(tiny):
     summary = CountyModel(tiny(**{"carriers.routing": "solver", "timeline.end": "2023-09-30"})).run(progress=False)
     assert 0 <= summary.summary["express_village_coverage"] <= 1
 
 
-def test_plans_serve_only_villages_of_their_township():
+def test_plans_serve_only_villages_of_their_township(tiny):
     model = CountyModel(tiny())
     for car in model.logistics.carriers:
         for t, plan in car.plans.items():
             assert set(plan.served) <= set(model.logistics.villages_of[t])
 
 
-def test_cold_storage_cuts_perishable_losses():
+def test_cold_storage_cuts_perishable_losses(tiny):
     before = CountyModel(tiny(**{"policy.cold_storage_date": None})).run(progress=False).summary
     after = CountyModel(tiny(**{"logistics.cold_storage_at_start": True})).run(progress=False).summary
     assert after["cold_chain_loss_rate"] < before["cold_chain_loss_rate"]
 
 
-def test_nev_subsidy_never_fewer_new_energy_vans():
+def test_nev_subsidy_never_fewer_new_energy_vans(tiny):
     shares = [
         CountyModel(tiny(**{"policy.nev_van_subsidy": r}), seed=2).run(progress=False).summary["nev_van_share"]
         for r in (0.0, 0.2, 0.5, 1.0)
@@ -174,7 +178,7 @@ BAD = [
 
 
 @pytest.mark.parametrize(("override", "needle"), BAD, ids=[b[1] for b in BAD])
-def test_bad_carrier_inputs(override, needle):
+def test_bad_carrier_inputs(tiny, override, needle):
     from sim.errors import InputError
 
     with pytest.raises(InputError) as err:

@@ -24,7 +24,7 @@ from experiments.spec.metrics import Metric, compute
 from experiments.spec.plan import build_plan, run_seed
 from sim.errors import InputError
 
-ROOT = Path(__file__).absolute().parent.parent
+ROOT = Path(__file__).absolute().parents[2]
 BASELINE = ROOT / "configs" / "scenarios" / "baseline.yaml"
 TINY_OVERRIDES = {
     "map.size": "small",

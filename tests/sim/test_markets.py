@@ -10,17 +10,21 @@ from sim.errors import InputError
 from sim.markets.durables import due_hazard
 from sim.markets.farm import harvest_profile
 from sim.model import CountyModel
-from tests.conftest import tiny
 
 SEEDS = (1, 2, 3)
 
 
-def full(**extra):
+@pytest.fixture
+def full(tiny):
     """The tiny county over the whole plan period (harvests, vouchers and the base fall in it)."""
-    return tiny(**{"timeline.end": "2025-12-31", **extra})
+
+    def make(**extra):
+        return tiny(**{"timeline.end": "2025-12-31", **extra})
+
+    return make
 
 
-def test_city_money_is_accounted_for_every_week():
+def test_city_money_is_accounted_for_every_week(full):
     model = CountyModel(full(**{"anchors.livestream_base_at_start": True, "logistics.cold_storage_at_start": False}))
     online_weeks = 0
     while model.steps < model.n_weeks:
@@ -36,7 +40,7 @@ def test_city_money_is_accounted_for_every_week():
     assert online_weeks > 50
 
 
-def test_durable_money_is_accounted_for():
+def test_durable_money_is_accounted_for(full):
     model = CountyModel(full())
     while model.steps < model.n_weeks:
         model.step()
@@ -44,7 +48,7 @@ def test_durable_money_is_accounted_for():
         assert d["sellers_receive"] == pytest.approx(d["households_pay"] + d["vouchers"])
 
 
-def test_farm_receipts_feed_household_budgets():
+def test_farm_receipts_feed_household_budgets(full):
     model = CountyModel(full(**{"anchors.livestream_base_at_start": True}))
     model.run(progress=False)
     hh = model.households
@@ -53,7 +57,7 @@ def test_farm_receipts_feed_household_budgets():
     assert np.allclose(model.market.base_budget * 52, expected)
 
 
-def test_more_training_never_fewer_online_sellers():
+def test_more_training_never_fewer_online_sellers(full):
     for seed in SEEDS:
         sellers = [
             CountyModel(full(**{"anchors.training_capacity_per_month": c}), seed=seed)
@@ -65,7 +69,7 @@ def test_more_training_never_fewer_online_sellers():
     assert sellers[-1] > sellers[0]
 
 
-def test_adoption_lags_without_delivery_to_the_village():
+def test_adoption_lags_without_delivery_to_the_village(full):
     lagging, served = [], []
     for seed in SEEDS:
         no = CountyModel(
@@ -79,7 +83,7 @@ def test_adoption_lags_without_delivery_to_the_village():
     assert all(x < y for x, y in zip(lagging, served, strict=True)), (lagging, served)
 
 
-def test_adoption_unit_delivery_factor():
+def test_adoption_unit_delivery_factor(tiny):
     from sim.markets.adoption import delivery_factor
 
     model = CountyModel(tiny())
@@ -90,7 +94,7 @@ def test_adoption_unit_delivery_factor():
     assert (slow < fast).all() and np.allclose(slow, model.config.adoption.no_delivery_factor)
 
 
-def test_vouchers_pull_purchases_forward():
+def test_vouchers_pull_purchases_forward(full):
     # a budget large enough that the vouchers run for the whole window
     window = {
         "policy.windows.durable_vouchers.start": "2024-06-01",
@@ -141,7 +145,7 @@ def test_harvest_profile_sums_to_one_a_year():
     assert harvest_profile(dates, list(range(1, 13))).sum() == pytest.approx(1.0, rel=0.02)
 
 
-def test_brand_grows_with_volume_and_decays_without():
+def test_brand_grows_with_volume_and_decays_without(full):
     strong = CountyModel(full(**{"anchors.livestream_base_at_start": True, "anchors.certified_quality": 1.0}), seed=1)
     weak = CountyModel(full(**{"anchors.service_center": False, "policy.ecommerce.livestream_base_date": None}), seed=1)
     assert strong.run(progress=False).summary["brand_reputation"] > weak.run(progress=False).summary["brand_reputation"]
@@ -160,7 +164,7 @@ BAD = [
 
 
 @pytest.mark.parametrize(("override", "needle"), BAD, ids=[b[1] for b in BAD])
-def test_bad_ecommerce_inputs(override, needle):
+def test_bad_ecommerce_inputs(tiny, override, needle):
     with pytest.raises(InputError) as err:
         tiny(**override)
     assert needle in err.value.render()

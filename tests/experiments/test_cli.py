@@ -12,7 +12,7 @@ import pytest
 
 from sim.policy.indicators import INDICATORS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "configs/scenarios/baseline.yaml"
 FAST = ["--set", "map.size=small", "--set", "population.households_per_agent=5", "--set", "timeline.end=2024-03-31"]
 

@@ -9,7 +9,7 @@ import pytest
 from sim.config import Scenario, json_schema, load_scenario
 from sim.errors import InputError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def write(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:

@@ -18,9 +18,9 @@ import yaml
 
 from experiments import run_experiment
 from experiments.cli.main import main
-from tests.conftest import TINY
+from tests.helpers import TINY
 
-ROOT = Path(__file__).absolute().parent.parent
+ROOT = Path(__file__).absolute().parents[2]
 BASELINE = ROOT / "configs" / "scenarios" / "baseline.yaml"
 SUBSIDY, FEE = "policy.store_upgrade_subsidy", "carriers.village_delivery_fee"
 

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from sim.model import CountyModel
-from tests.conftest import tiny
 
 
 def step_all(model: CountyModel):
@@ -15,7 +14,7 @@ def step_all(model: CountyModel):
         yield model
 
 
-def test_money_is_conserved_every_week():
+def test_money_is_conserved_every_week(tiny):
     model = CountyModel(tiny())
     for m in step_all(model):
         spent = m.week["household_spend_total"]
@@ -26,7 +25,7 @@ def test_money_is_conserved_every_week():
         assert all(v >= -1e-9 for v in m.week["ledger"].values())
 
 
-def test_no_store_has_negative_cash_without_a_recorded_exit():
+def test_no_store_has_negative_cash_without_a_recorded_exit(tiny):
     model = CountyModel(tiny(**{"stores.fixed_cost_week": 2500.0}))  # harsh: many stores fail
     exits_seen = 0
     for m in step_all(model):
@@ -40,7 +39,7 @@ def test_no_store_has_negative_cash_without_a_recorded_exit():
     assert all(e["reason"] in ("out_of_cash", "sustained_losses") for e in model.events["exits"])
 
 
-def test_store_count_bookkeeping_matches_events():
+def test_store_count_bookkeeping_matches_events(tiny):
     model = CountyModel(tiny())
     start = len(model.open_stores())
     result = model.run(progress=False)
@@ -50,7 +49,7 @@ def test_store_count_bookkeeping_matches_events():
     assert len(model.events["upgrades"]) == ts["store_upgrades"].sum()
 
 
-def test_same_seed_same_numbers_different_seed_different_numbers():
+def test_same_seed_same_numbers_different_seed_different_numbers(tiny):
     a = CountyModel(tiny(), seed=3).run(progress=False).timeseries
     b = CountyModel(tiny(), seed=3).run(progress=False).timeseries
     c = CountyModel(tiny(), seed=4).run(progress=False).timeseries
@@ -58,7 +57,7 @@ def test_same_seed_same_numbers_different_seed_different_numbers():
     assert not a.drop(columns=["step", "date"]).equals(c.drop(columns=["step", "date"]))
 
 
-def test_weights_represent_the_same_households_at_any_screening_factor():
+def test_weights_represent_the_same_households_at_any_screening_factor(tiny):
     exact = CountyModel(tiny(**{"population.households_per_agent": 1}))
     coarse = CountyModel(tiny(**{"population.households_per_agent": 9}))
     assert exact.households.real_households == coarse.households.real_households
@@ -69,14 +68,14 @@ def test_weights_represent_the_same_households_at_any_screening_factor():
     assert agent.weight == coarse.households.weight[10]
 
 
-def test_screening_factor_changes_results_little():
+def test_screening_factor_changes_results_little(tiny):
     a = CountyModel(tiny(**{"population.households_per_agent": 1})).run(progress=False).summary
     b = CountyModel(tiny(**{"population.households_per_agent": 8})).run(progress=False).summary
     for name in ("household_spending", "online_share", "travel_km_per_household"):
         assert b[name] == pytest.approx(a[name], rel=0.05), name
 
 
-def test_indicators_are_finite_and_shares_in_unit_interval():
+def test_indicators_are_finite_and_shares_in_unit_interval(tiny):
     ts = CountyModel(tiny()).run(progress=False).timeseries
     values = ts.drop(columns=["step", "date"])
     assert np.isfinite(values.to_numpy()).all()
@@ -85,21 +84,21 @@ def test_indicators_are_finite_and_shares_in_unit_interval():
             assert values[col].between(0, 1).all(), col
 
 
-def test_dates_are_weekly_and_calendar_true():
+def test_dates_are_weekly_and_calendar_true(tiny):
     ts = CountyModel(tiny()).run(progress=False).timeseries
     assert ts["date"].iloc[0].date().isoformat() == "2023-07-01"
     assert (ts["date"].diff().dropna().dt.days == 7).all()
     assert ts["date"].iloc[-1].year == 2024
 
 
-def test_spring_festival_raises_spending():
+def test_spring_festival_raises_spending(tiny):
     ts = CountyModel(tiny()).run(progress=False).timeseries.set_index("date")
     festival = ts.loc["2024-01-20":"2024-02-09", "household_spending"].mean()  # 2024 festival: 10 Feb
     ordinary = ts.loc["2023-09-01":"2023-11-30", "household_spending"].mean()
     assert festival > 1.2 * ordinary
 
 
-def test_budget_never_overspent():
+def test_budget_never_overspent(tiny):
     model = CountyModel(tiny(**{"policy.annual_budget": 200_000.0, "policy.store_upgrade_subsidy": 0.9}))
     model.run(progress=False)
     g = model.government
@@ -107,7 +106,7 @@ def test_budget_never_overspent():
     assert all(v >= -1e-6 for v in g.pots.values())
 
 
-def test_mesa_agents_sit_on_network_cells():
+def test_mesa_agents_sit_on_network_cells(tiny):
     model = CountyModel(tiny())
     store = model.open_stores()[0]
     assert store.cell.coordinate == store.node

@@ -19,7 +19,7 @@ from experiments.run.runner import run_experiment
 from experiments.spec.experiment import load_spec, spec_from_dict
 from sim.errors import InputError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TYPOLOGY = ROOT / "configs" / "data" / "county_typology.csv"
 
 #: A tiny typology: two small-county strata of 5 and 4 units (full ensemble = 9 runs).
