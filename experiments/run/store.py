@@ -40,30 +40,8 @@ MANIFEST, DESIGN, RUNS, PARTS, TIMESERIES, LOCK = (
     ".lock",
 )
 
-#: Columns every runs table has, around the lever and metric columns.
-HEAD_COLUMNS: dict[str, pa.DataType] = {
-    "run_id": pa.int64(),
-    "point": pa.int64(),
-    "replicate": pa.int64(),
-    "base": pa.string(),
-    "seed": pa.int64(),
-}
-TAIL_COLUMNS: dict[str, pa.DataType] = {
-    "status": pa.string(),
-    "error": pa.string(),
-    "wall_seconds": pa.float64(),
-    "worker": pa.string(),
-    "traceback": pa.string(),
-}
-RESERVED_COLUMNS: tuple[str, ...] = (*HEAD_COLUMNS, *TAIL_COLUMNS)
-
 #: Consolidate parts into runs.parquet after this many new parts.
 CONSOLIDATE_EVERY = 500
-
-
-def table_schema(levers: dict[str, pa.DataType], metrics: dict[str, pa.DataType]) -> pa.Schema:
-    """The runs table's schema: head columns, levers, metrics, then status and timings."""
-    return pa.schema([*HEAD_COLUMNS.items(), *levers.items(), *metrics.items(), *TAIL_COLUMNS.items()])
 
 
 def part_name(run_id: int) -> str:

@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from experiments.run.store import RESERVED_COLUMNS
+from experiments.spec.columns import RESERVED_COLUMNS
 from experiments.spec.design import SAMPLING, Design
 from experiments.spec.levers import Distribution, Lever
 from experiments.spec.methods import DEFAULT_METHODS, READS, sample_size_error
