@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from experiments.national.calibration import Parameter, Target, calibrate, load_calibration, run_calibration, simulate
-from experiments.national.ensemble import apply_values
+from experiments.spec.ensemble import apply_values
 from sim.errors import InputError
 
 TYPOLOGY = """stratum,region,map_region,size,county_units,logistics_center_share

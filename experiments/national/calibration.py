@@ -42,15 +42,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy import optimize
 
-from experiments.national.ensemble import (
-    SERIES_INDICATOR,
-    apply_values,
-    counties,
-    national_indicators,
-    parse_ensemble,
-    resolve_calibrated,
-)
+from experiments.national.ensemble import SERIES_INDICATOR, national_indicators
 from experiments.run.runner import run_experiment
+from experiments.spec.ensemble import apply_values, counties, parse_ensemble, resolve_calibrated
 from experiments.spec.experiment import spec_from_dict
 from experiments.spec.plan import file_sha256
 from sim.config import read_yaml
@@ -63,7 +57,7 @@ class Parameter(BaseModel):
     Attributes:
         path: A scenario field (dotted path, set for every county), or an ensemble setting
             written ``ensemble/<key>/<key>...`` (e.g. the development level above which
-            counties start with cold storage; see :func:`experiments.national.ensemble.apply_values`).
+            counties start with cold storage; see :func:`experiments.spec.ensemble.apply_values`).
         low, high: Bounds, in the field's unit (a uniform prior between them).
         also: Further paths set to the same value (one parameter moving several settings,
             e.g. every step of the development profile).
