@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -38,8 +38,9 @@ from experiments.spec.metrics import Metric
 from sim.config import read_yaml
 from sim.errors import InputError
 
-Backend = Literal["inprocess", "processes", "dask"]
-BACKENDS: tuple[str, ...] = ("inprocess", "processes", "dask")
+#: Where runs execute (the backends of :mod:`experiments.run.backends`), by name.
+BackendName = Literal["inprocess", "processes", "dask"]
+BACKEND_NAMES: tuple[str, ...] = get_args(BackendName)
 
 #: Spec fields that say where and how fast to run, not what: they may change between
 #: an interrupted session and its resumption without changing any result.
@@ -145,7 +146,7 @@ class ExperimentSpec(BaseModel):
     metrics: list[Metric] = Field(min_length=1)
     keep_timeseries: bool = False
     seed: int = Field(1, ge=0, le=2**63 - 1)
-    backend: Backend = "processes"
+    backend: BackendName = "processes"
     workers: int | None = Field(None, ge=1, le=4096)
     scheduler: str | None = None
     connect_timeout: float = Field(10.0, gt=0, le=3600)
