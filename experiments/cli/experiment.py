@@ -18,7 +18,7 @@ from experiments.run.backends import Backend
 from experiments.run.runner import execute, prepare
 from experiments.run.store import RUNS
 from experiments.spec.methods import ANALYSIS_METHODS
-from experiments.spec.plan import Plan
+from experiments.spec.plan import RunPlan
 from sim.errors import InputError
 
 EXIT_INTERRUPTED = 130
@@ -28,7 +28,7 @@ def _sigterm_as_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _plan_summary(plan: Plan, out: Path, backend: Backend) -> str:
+def _plan_summary(plan: RunPlan, out: Path, backend: Backend) -> str:
     spec = plan.spec
     levers = ", ".join(f"{p} ({k})" for p, k in plan.lever_kinds.items()) or "none"
     return (

@@ -59,7 +59,7 @@ class Job:
 
 
 @dataclass
-class Outcome:
+class RunOutcome:
     """What comes back from a run: metric values or the error, and where and how long it ran."""
 
     run_id: int
@@ -72,7 +72,7 @@ class Outcome:
     timeseries: Any = None
 
     @classmethod
-    def failed(cls, run_id: int, error: str, traceback: str | None = None, worker: str = "") -> Outcome:
+    def failed(cls, run_id: int, error: str, traceback: str | None = None, worker: str = "") -> RunOutcome:
         return cls(run_id, "failed", {}, error=error, traceback=traceback, worker=worker)
 
 
@@ -98,7 +98,7 @@ class Point:
 
 
 @dataclass
-class Plan:
+class RunPlan:
     """The resolved experiment: every run, its scenario and seed, and the hashes that identify them."""
 
     spec: ExperimentSpec
@@ -217,7 +217,7 @@ def _check_worlds(bases: list[Scenario], file_maps: list[Scenario]) -> None:
             CountyModel(sc, county=county)
 
 
-def build_plan(spec: ExperimentSpec, check_maps: bool = True) -> Plan:
+def build_plan(spec: ExperimentSpec, check_maps: bool = True) -> RunPlan:
     """Resolve a spec into its runs, validating every scenario before anything runs.
 
     Args:
@@ -243,7 +243,7 @@ def build_plan(spec: ExperimentSpec, check_maps: bool = True) -> Plan:
     tree = seed_tree(
         spec.seed, spec.common_random_numbers, spec.replicates, [(r.point, r.replicate, r.seed) for r in runs]
     )
-    return Plan(spec, design, points, runs, lever_kinds, _base_info(spec, bases), inputs, hashes, tree)
+    return RunPlan(spec, design, points, runs, lever_kinds, _base_info(spec, bases), inputs, hashes, tree)
 
 
 def _sample_design(spec: ExperimentSpec) -> DesignPoints:
