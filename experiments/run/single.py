@@ -219,4 +219,4 @@ def evaluation_table(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["evaluation_table", "no_plan", "run_to_folder", "scoreboard", "summary_table"]
+__all__ = ["evaluation_table", "no_plan", "run_summary", "run_to_folder", "scoreboard", "summary_table"]
