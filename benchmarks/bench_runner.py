@@ -38,7 +38,7 @@ from experiments import run_experiment
 from experiments.run import runner as runner_module
 from experiments.run.runner import cached_map
 from experiments.spec.experiment import spec_from_dict
-from experiments.spec.plan import Job, Outcome, build_plan
+from experiments.spec.plan import Job, RunOutcome, build_plan
 from sim.model import CountyModel
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,7 +98,7 @@ def plain_loop(data: dict[str, Any]) -> tuple[float, float]:
 _RUN_JOB_CPU: list[float] = []
 
 
-def _timed_run_job(job: Job) -> Outcome:
+def _timed_run_job(job: Job) -> RunOutcome:
     start = time.process_time()
     try:
         return _run_job(job)

@@ -857,7 +857,7 @@ def analyze(
     if not isinstance(seed, int | np.integer) or seed < 0:
         raise InputError(f"seed must be a non-negative whole number (got {seed!r})", source, "seed")
 
-    from experiments.spec.plan import run_seed
+    from experiments.spec.seeds import run_seed
 
     names = list(bounds)
     problem = {"num_vars": len(names), "names": names, "bounds": [list(bounds[p]) for p in names]}

@@ -1,9 +1,8 @@
 """``countysim experiment SPEC`` and ``countysim analyze DIR``: run and analyse experiments.
 
-Kept apart from ``cli.py`` so that the other subcommands do not import the experiment
-machinery. Input problems raise :class:`~sim.errors.InputError`, which ``cli.main``
-reports with exit status 2; an interruption (Ctrl-C, or SIGTERM from a batch scheduler
-at its time limit) keeps every finished run and says how to resume.
+Input problems raise :class:`~sim.errors.InputError`, which :mod:`experiments.cli.main`
+reports with exit status 2; an interruption (Ctrl-C, or SIGTERM from a batch scheduler at
+its time limit) keeps every finished run and says how to resume.
 """
 
 from __future__ import annotations
@@ -14,10 +13,13 @@ import sys
 import time
 from pathlib import Path
 
+from experiments.analysis.analyze import analyze_experiment
 from experiments.run.backends import Backend
 from experiments.run.runner import execute, prepare
 from experiments.run.store import RUNS
-from experiments.spec.plan import Plan
+from experiments.spec.methods import ANALYSIS_METHODS
+from experiments.spec.plan import RunPlan
+from sim.errors import InputError
 
 EXIT_INTERRUPTED = 130
 
@@ -26,7 +28,7 @@ def _sigterm_as_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _plan_summary(plan: Plan, out: Path, backend: Backend) -> str:
+def _plan_summary(plan: RunPlan, out: Path, backend: Backend) -> str:
     spec = plan.spec
     levers = ", ".join(f"{p} ({k})" for p, k in plan.lever_kinds.items()) or "none"
     return (
@@ -67,6 +69,7 @@ def experiment_command(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, previous)
     failed = table[table["status"] == "failed"]
     if plan.spec.ensemble is not None and len(failed) < len(table):
+        # the national projection is drawn with matplotlib, slow to import: loaded for ensembles only
         from experiments.national.ensemble import write_national
 
         write_national(plan.spec.ensemble, plan.spec._base_dir, out)
@@ -83,8 +86,6 @@ def experiment_command(args: argparse.Namespace) -> int:
             f"  (error and traceback columns of {out / RUNS}; rerun them with --resume --retry-failed)", file=sys.stderr
         )
     if plan.spec.analysed and not getattr(args, "no_analysis", False) and len(failed) < len(table):
-        from experiments.analysis.analyze import analyze_experiment
-
         began = time.perf_counter()
         summary = analyze_experiment(out)
         print(summary.text())
@@ -94,10 +95,6 @@ def experiment_command(args: argparse.Namespace) -> int:
 
 def analyze_command(args: argparse.Namespace) -> int:
     """``countysim analyze DIR``: sensitivity, attainment, PRIM and frontier of an experiment folder."""
-    from experiments.analysis.analyze import analyze_experiment
-    from experiments.spec.methods import ANALYSIS_METHODS
-    from sim.errors import InputError
-
     methods = None
     if args.methods is not None:
         methods = [m.strip() for m in args.methods.split(",") if m.strip()]

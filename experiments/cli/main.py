@@ -10,17 +10,29 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from experiments.cli.experiment import analyze_command, experiment_command
+from experiments.run import atomic
+from experiments.run.single import evaluation_table, run_to_folder, summary_table
+from experiments.spec.experiment import BACKEND_NAMES
+from experiments.viz.server import serve
+from sim.config import json_schema, load_scenario
 from sim.errors import InputError
+from sim.geography import build_map
+from sim.policy.indicators import describe
 
 EXIT_INPUT = 2
 #: Exit status when the machine refuses a write (disk full, read-only, quota): not the
 #: user's input, but not a bug either.
 EXIT_WRITE = 74  # EX_IOERR of sysexits.h
 WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}
+
+#: What ``add_subparsers`` returns (argparse does not name its type publicly).
+Subparsers = argparse._SubParsersAction
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,7 +41,12 @@ def _parser() -> argparse.ArgumentParser:
         description="Agent-based simulation of China's County Commerce Three-Year Action Plan (2023-2025).",
     )
     sub = p.add_subparsers(dest="command", required=True)
+    for add_arguments in SUBCOMMANDS:
+        add_arguments(sub)
+    return p
 
+
+def _add_run(sub: Subparsers) -> None:
     run = sub.add_parser("run", help="run one scenario and write its outputs")
     run.add_argument("scenario", help="scenario YAML file")
     run.add_argument(
@@ -50,15 +67,23 @@ def _parser() -> argparse.ArgumentParser:
         help="also run the scenario with the policy off on the same seed; cost-effectiveness is measured against it",
     )
 
+
+def _add_validate(sub: Subparsers) -> None:
     val = sub.add_parser("validate", help="check a scenario file (and its map) without running it")
     val.add_argument("scenario")
     val.add_argument("--set", dest="overrides", action="append", default=[], metavar="K=V")
 
+
+def _add_schema(sub: Subparsers) -> None:
     sch = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     sch.add_argument("--out", default=None, help="write to a file instead of standard output")
 
+
+def _add_indicators(sub: Subparsers) -> None:
     sub.add_parser("indicators", help="list every indicator with its unit and meaning")
 
+
+def _add_experiment(sub: Subparsers) -> None:
     exp = sub.add_parser(
         "experiment",
         help="run an experiment spec (many runs) into a results folder",
@@ -67,9 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     exp.add_argument("spec", help="experiment spec YAML file")
     exp.add_argument("--out", default=None, help="results folder (default results/experiments/<spec name>)")
-    exp.add_argument(
-        "--backend", choices=("inprocess", "processes", "dask"), default=None, help="where runs execute (default: spec)"
-    )
+    exp.add_argument("--backend", choices=BACKEND_NAMES, default=None, help="where runs execute (default: spec)")
     exp.add_argument("--workers", type=int, default=None, help="worker processes (default: spec, else CPU count)")
     exp.add_argument(
         "--scheduler", default=None, metavar="ADDR", help="a running Dask scheduler (tcp://host:8786 or scheduler file)"
@@ -83,6 +106,8 @@ def _parser() -> argparse.ArgumentParser:
         "--no-analysis", action="store_true", help="skip the sensitivity and target analysis of a GSA design at the end"
     )
 
+
+def _add_analyze(sub: Subparsers) -> None:
     ana = sub.add_parser(
         "analyze",
         help="sensitivity indices, target attainment, PRIM boxes and cost frontier of an experiment folder",
@@ -98,6 +123,8 @@ def _parser() -> argparse.ArgumentParser:
     ana.add_argument("--no-targets", action="store_true", help="skip attainment, PRIM and frontier")
     ana.add_argument("--no-figures", action="store_true", help="skip figures")
 
+
+def _add_report(sub: Subparsers) -> None:
     rep = sub.add_parser(
         "report",
         help="write one self-contained HTML page for a run or experiment folder",
@@ -107,6 +134,8 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("folder", help="a run folder or an experiment folder")
     rep.add_argument("--out", default=None, help="HTML file to write (default FOLDER/report.html)")
 
+
+def _add_calibrate(sub: Subparsers) -> None:
     cal = sub.add_parser(
         "calibrate",
         help="fit behaviour parameters so the national ensemble matches official series",
@@ -116,6 +145,8 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("spec", help="calibration spec YAML")
     cal.add_argument("--out", default="configs/calibrated", help="folder for the outputs (default configs/calibrated)")
 
+
+def _add_viz(sub: Subparsers) -> None:
     viz = sub.add_parser(
         "viz",
         help="serve the live county page (Mesa SolaraViz) on localhost",
@@ -127,12 +158,25 @@ def _parser() -> argparse.ArgumentParser:
     viz.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     viz.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
     viz.add_argument("--open", action="store_true", help="open the page in a web browser")
-    return p
+
+
+#: Subparsers' arguments, in the order ``countysim --help`` lists them.
+SUBCOMMANDS: tuple[Callable[[Subparsers], None], ...] = (
+    _add_run,
+    _add_validate,
+    _add_schema,
+    _add_indicators,
+    _add_experiment,
+    _add_analyze,
+    _add_report,
+    _add_calibrate,
+    _add_viz,
+)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from experiments.run.single import evaluation_table, run_to_folder, summary_table
-    from sim.config import load_scenario
+    # the report layer draws with matplotlib, slow to import: only this subcommand loads it
+    from experiments.report.plots import run_figures
 
     scenario = load_scenario(args.scenario, args.overrides)
     seed = scenario.seed if args.seed is None else args.seed
@@ -150,6 +194,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         progress=progress,
         figures=False if args.no_figures else None,
         counterfactual=args.counterfactual,
+        draw=run_figures,
     )
     print(f"{scenario.name}: {len(result.timeseries)} weeks, seed {seed}, {result.wall_seconds:.1f} s")
     print(summary_table(result))
@@ -171,8 +216,6 @@ def _check_writable(out: Path) -> None:
         parent = parent.parent
     if not parent.is_dir():
         raise InputError(f"cannot create the output folder: {parent} is a file", source=str(out), location="--out")
-    import os
-
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(
             f"cannot create the output folder: {parent} is not writable", source=str(out), location="--out"
@@ -180,9 +223,6 @@ def _check_writable(out: Path) -> None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from sim.config import load_scenario
-    from sim.geography import build_map
-
     scenario = load_scenario(args.scenario, args.overrides)
     county = build_map(scenario.map, scenario._base_dir)
     print(
@@ -193,12 +233,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    from sim.config import json_schema
-
     text = json.dumps(json_schema(), indent=2, ensure_ascii=False, default=str)
     if args.out:
-        from experiments.run import atomic
-
         atomic.write_text(args.out, text + "\n")
     else:
         print(text)
@@ -206,26 +242,13 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _cmd_indicators(args: argparse.Namespace) -> int:
-    from sim.policy.indicators import describe
-
     for d in describe():
         print(f"{d['name']:32s} {d['unit']:22s} {d['zh']}  {d['meaning']}")
     return 0
 
 
-def _cmd_experiment(args: argparse.Namespace) -> int:
-    from experiments.cli.experiment import experiment_command
-
-    return experiment_command(args)
-
-
-def _cmd_analyze(args: argparse.Namespace) -> int:
-    from experiments.cli.experiment import analyze_command
-
-    return analyze_command(args)
-
-
 def _cmd_report(args: argparse.Namespace) -> int:
+    # the report page embeds figures drawn with matplotlib, slow to import: only this subcommand loads it
     from experiments.report.page import write_report
 
     print(f"report written to {write_report(args.folder, args.out)}")
@@ -233,6 +256,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
+    # calibration draws its fit with matplotlib, slow to import: only this subcommand loads it
     from experiments.national.calibration import run_calibration
 
     def progress(k: int, point: dict[str, float], objective: float) -> None:
@@ -246,8 +270,6 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_viz(args: argparse.Namespace) -> int:
-    from experiments.viz.server import serve
-
     return serve(args.scenario, args.overrides, args.host, args.port, args.open)
 
 
@@ -256,8 +278,8 @@ COMMANDS = {
     "validate": _cmd_validate,
     "schema": _cmd_schema,
     "indicators": _cmd_indicators,
-    "experiment": _cmd_experiment,
-    "analyze": _cmd_analyze,
+    "experiment": experiment_command,
+    "analyze": analyze_command,
     "report": _cmd_report,
     "viz": _cmd_viz,
     "calibrate": _cmd_calibrate,

@@ -36,21 +36,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy import optimize
 
-from experiments.national.ensemble import (
-    SERIES_INDICATOR,
-    apply_values,
-    counties,
-    national_indicators,
-    parse_ensemble,
-    resolve_calibrated,
-)
+from experiments.national.ensemble import SERIES_INDICATOR, national_indicators
+from experiments.report.plots import configure_fonts, save
+from experiments.run import atomic
 from experiments.run.runner import run_experiment
+from experiments.spec.ensemble import apply_values, counties, parse_ensemble, resolve_calibrated
 from experiments.spec.experiment import spec_from_dict
 from experiments.spec.plan import file_sha256
 from sim.config import read_yaml
@@ -63,7 +60,7 @@ class Parameter(BaseModel):
     Attributes:
         path: A scenario field (dotted path, set for every county), or an ensemble setting
             written ``ensemble/<key>/<key>...`` (e.g. the development level above which
-            counties start with cold storage; see :func:`experiments.national.ensemble.apply_values`).
+            counties start with cold storage; see :func:`experiments.spec.ensemble.apply_values`).
         low, high: Bounds, in the field's unit (a uniform prior between them).
         also: Further paths set to the same value (one parameter moving several settings,
             e.g. every step of the development profile).
@@ -87,7 +84,7 @@ class Parameter(BaseModel):
         return self
 
 
-class Target(BaseModel):
+class CalibrationTarget(BaseModel):
     """One target: an indicator in a year, its value and the scale residuals are divided by.
 
     Attributes:
@@ -146,7 +143,7 @@ class Fit:
     trace: pd.DataFrame | None = None
 
 
-def official_targets(csv: Path, wanted: list[dict[str, Any]], source: str) -> list[Target]:
+def official_targets(csv: Path, wanted: list[dict[str, Any]], source: str) -> list[CalibrationTarget]:
     """Targets from the official statistics file (``{series, year, scale}`` each)."""
     df = pd.read_csv(csv)
     out = []
@@ -160,7 +157,7 @@ def official_targets(csv: Path, wanted: list[dict[str, Any]], source: str) -> li
         if hit.empty:
             raise InputError(f"targets[{k}]: no official value of {s} in {y} in {csv}", source=source)
         out.append(
-            Target(
+            CalibrationTarget(
                 indicator=SERIES_INDICATOR[s],
                 year=int(y),
                 value=float(hit["value"].iloc[0]),
@@ -171,7 +168,7 @@ def official_targets(csv: Path, wanted: list[dict[str, Any]], source: str) -> li
     return out
 
 
-def simulate(
+def simulate_national(
     ensemble: dict[str, Any], values: dict[str, float], seed: int, replicates: int, workers: int, base_dir: Path | None
 ) -> pd.DataFrame:
     """National indicators of the ensemble with ``values`` set (one runner call)."""
@@ -190,7 +187,7 @@ def simulate(
     return national_indicators(runs, {c.label: c.weight for c in cs}, {c.label: c.stratum for c in cs})
 
 
-def _compare(national: pd.DataFrame, targets: list[Target]) -> pd.DataFrame:
+def _compare(national: pd.DataFrame, targets: list[CalibrationTarget]) -> pd.DataFrame:
     idx = national.set_index(["indicator", "year"])
     rows = []
     for t in targets:
@@ -212,7 +209,7 @@ def _compare(national: pd.DataFrame, targets: list[Target]) -> pd.DataFrame:
 def calibrate(
     ensemble: dict[str, Any],
     parameters: list[Parameter],
-    targets: list[Target],
+    targets: list[CalibrationTarget],
     *,
     max_evaluations: int = 20,
     seed: int = 1,
@@ -243,7 +240,7 @@ def calibrate(
         if key in seen:  # an optimiser may ask again for a point: same seeds, same answer
             return seen[key][0]
         n[0] += 1
-        table = _compare(simulate(ensemble, settings(key), seed, replicates, workers, base_dir), targets)
+        table = _compare(simulate_national(ensemble, settings(key), seed, replicates, workers, base_dir), targets)
         r = table["scaled_residual"]
         value = float(np.nansum(r**2) + 1e6 * r.isna().sum())
         seen[key] = (value, table)
@@ -269,7 +266,7 @@ def calibrate(
     return Fit(settings(key), report, float(np.nansum(report["scaled_residual"] ** 2)), n[0], pd.DataFrame(trace))
 
 
-def load_calibration(path: str | Path) -> tuple[CalibrationSpec, list[Target], Path]:
+def load_calibration(path: str | Path) -> tuple[CalibrationSpec, list[CalibrationTarget], Path]:
     """Read a calibration spec; InputError naming the file and field on bad input."""
     p = Path(path)
     data = read_yaml(p)
@@ -286,7 +283,7 @@ def load_calibration(path: str | Path) -> tuple[CalibrationSpec, list[Target], P
         targets = official_targets(csv, spec.targets, str(p))
     else:
         try:
-            targets = [Target.model_validate(t) for t in spec.targets]
+            targets = [CalibrationTarget.model_validate(t) for t in spec.targets]
         except ValidationError as err:
             raise InputError(f"targets: {err.errors()[0]['msg']}", source=p) from None
     return spec, targets, base
@@ -294,10 +291,6 @@ def load_calibration(path: str | Path) -> tuple[CalibrationSpec, list[Target], P
 
 def fit_figure(report: pd.DataFrame) -> Any:
     """Official against simulated value of every target, with the residual, one panel per series."""
-    import matplotlib.pyplot as plt
-
-    from experiments.report.plots import configure_fonts
-
     configure_fonts()
     series = list(dict.fromkeys(report["series"]))
     fig, axes = plt.subplots(1, len(series), figsize=(3.2 * len(series), 3.2), squeeze=False)
@@ -335,9 +328,6 @@ def run_calibration(
     parameters and objective), each atomically, so a calibration interrupted midway leaves the
     previous files whole.
     """
-    from experiments.report.plots import save
-    from experiments.run import atomic
-
     spec, targets, base = load_calibration(path)
     fit = calibrate(
         spec.ensemble,

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import abc
 import logging
+import multiprocessing as mp
 import os
 import socket
 import threading
@@ -33,12 +34,15 @@ import traceback
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
-from experiments.spec.plan import Job, Outcome
+from experiments.spec.plan import Job, RunOutcome
 from sim.errors import InputError
 
-RunFn = Callable[[Job], Outcome]
+RunFn = Callable[[Job], RunOutcome]
 
 
 def default_workers() -> int:
@@ -75,7 +79,7 @@ class Backend(abc.ABC):
         return {"backend": self.name, "workers": self.workers}
 
     @abc.abstractmethod
-    def run(self, fn: RunFn, jobs: Iterable[Job]) -> Iterator[Outcome]:
+    def run(self, fn: RunFn, jobs: Iterable[Job]) -> Iterator[RunOutcome]:
         """Run ``fn`` on every job, yielding outcomes as they finish."""
 
 
@@ -87,7 +91,7 @@ class InProcessBackend(Backend):
     def __init__(self, workers: int | None = None):
         super().__init__(1)
 
-    def run(self, fn: RunFn, jobs: Iterable[Job]) -> Iterator[Outcome]:
+    def run(self, fn: RunFn, jobs: Iterable[Job]) -> Iterator[RunOutcome]:
         for job in jobs:
             yield fn(job)
 
@@ -113,8 +117,6 @@ def _init_worker(parent_pid: int) -> None:
 
 def start_method() -> str:
     """The multiprocessing start method for worker processes (never fork; see the module docstring)."""
-    import multiprocessing as mp
-
     return "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
 
 
@@ -129,9 +131,6 @@ class ProcessesBackend(Backend):
         self._pool: Any = None
 
     def _new_pool(self) -> Any:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-
         ctx = mp.get_context(self.method)
         if self.method == "forkserver":
             # import the model once in the fork server; workers then start in milliseconds
@@ -156,10 +155,7 @@ class ProcessesBackend(Backend):
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "start_method": self.method}
 
-    def run(self, fn: RunFn, jobs: Iterable[Job]) -> Iterator[Outcome]:
-        from concurrent.futures import FIRST_COMPLETED, wait
-        from concurrent.futures.process import BrokenProcessPool
-
+    def run(self, fn: RunFn, jobs: Iterable[Job]) -> Iterator[RunOutcome]:
         if self._pool is None:
             self._pool = self._new_pool()
         source = iter(jobs)
@@ -188,7 +184,7 @@ class ProcessesBackend(Backend):
                     except BrokenProcessPool:
                         broken = True
                         if alone:  # it broke a pool by itself: this run kills its worker
-                            yield Outcome.failed(
+                            yield RunOutcome.failed(
                                 job.run_id,
                                 "the worker process died while running this run (alone in its pool): "
                                 "out of memory, or a crash in native code?",
@@ -196,7 +192,7 @@ class ProcessesBackend(Backend):
                         else:
                             suspects.append(job)
                     except Exception as exc:  # e.g. a job that cannot be pickled
-                        yield Outcome.failed(job.run_id, _describe_exception(exc), traceback.format_exc())
+                        yield RunOutcome.failed(job.run_id, _describe_exception(exc), traceback.format_exc())
                 alone = False
                 if broken:
                     for fut, job in pending.items():
@@ -243,6 +239,7 @@ class DaskBackend(Backend):
         self.cluster: Any = None
 
     def __enter__(self) -> DaskBackend:
+        # distributed: heavy to import (~0.5 s), and only Dask runs need it
         from distributed import Client, LocalCluster
 
         if self.scheduler:
@@ -262,8 +259,6 @@ class DaskBackend(Backend):
         return self
 
     def _connect(self, client_cls: Any) -> Any:
-        from pathlib import Path
-
         address = self.scheduler
         assert address is not None
         kwargs: dict[str, Any] = {"timeout": self.connect_timeout, "set_as_default": False}
@@ -303,8 +298,8 @@ class DaskBackend(Backend):
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "scheduler": self.scheduler or "LocalCluster"}
 
-    def run(self, fn: RunFn, jobs: Iterable[Job]) -> Iterator[Outcome]:
-        from distributed import as_completed
+    def run(self, fn: RunFn, jobs: Iterable[Job]) -> Iterator[RunOutcome]:
+        from distributed import as_completed  # heavy, Dask runs only (see __enter__)
 
         assert self.client is not None, "use the backend as a context manager"
         tag = uuid.uuid4().hex[:8]
@@ -330,7 +325,7 @@ class DaskBackend(Backend):
                 try:
                     yield fut.result()
                 except Exception as exc:  # KilledWorker, lost connection, unpicklable job
-                    yield Outcome.failed(job.run_id, _describe_exception(exc), traceback.format_exc())
+                    yield RunOutcome.failed(job.run_id, _describe_exception(exc), traceback.format_exc())
                 finally:
                     fut.release()
                 while len(pending) < window and submit():

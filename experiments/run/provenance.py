@@ -7,6 +7,7 @@ the code and libraries that produced it.
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import platform
 import subprocess
 from pathlib import Path
@@ -47,8 +48,6 @@ def git_commit() -> str:
 
 def machine() -> dict[str, Any]:
     """A short description of the machine and Python."""
-    import os
-
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),

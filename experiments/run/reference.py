@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.stats import ks_2samp
 
 from experiments.run import atomic
 from sim.config import load_scenario
@@ -111,8 +112,6 @@ def compare_distributions(new: dict[str, list[float]], ref: dict[str, list[float
     of the difference plus 2% of the reference mean (a floor for indicators that barely
     vary across seeds).
     """
-    from scipy.stats import ks_2samp
-
     problems = []
     for k in KEY_INDICATORS:
         a, b = np.asarray(new[k]), np.asarray(ref[k])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib.metadata
 import json
 import sys
 import time
@@ -22,17 +23,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from experiments.run import provenance
 from experiments.run.backends import Backend, make_backend, worker_name
 from experiments.run.store import ExperimentStore, read_manifest, read_runs, target_state
 from experiments.spec.experiment import ExperimentSpec, load_spec, spec_from_dict
 from experiments.spec.metrics import compute_all
-from experiments.spec.plan import Job, Outcome, Plan, Run, build_plan
+from experiments.spec.plan import Job, Run, RunOutcome, RunPlan, build_plan
 from sim.config import Scenario
 from sim.errors import InputError
 from sim.geography import CountyMap, build_map
 from sim.model import CountyModel
+from sim.policy.indicators import BY_NAME
 
 #: Built maps kept per worker process. Maps depend only on the scenario's ``map`` section
 #: (and the files it names), so a sweep over policy levers builds its map once per worker.
@@ -74,14 +77,14 @@ def cached_map(scenario: Scenario) -> CountyMap:
     return county
 
 
-def run_job(job: Job) -> Outcome:
+def run_job(job: Job) -> RunOutcome:
     """Run one job and return its metrics, or the error it raised (never raises an Exception)."""
     start = time.perf_counter()
     try:
         county = cached_map(job.scenario)
         result = CountyModel(job.scenario, seed=job.seed, county=county).run(progress=False)
         values = compute_all(job.metrics, result.timeseries, result.summary)
-        return Outcome(
+        return RunOutcome(
             job.run_id,
             "ok",
             values,
@@ -90,7 +93,7 @@ def run_job(job: Job) -> Outcome:
             timeseries=result.timeseries if job.keep_timeseries else None,
         )
     except Exception as exc:
-        out = Outcome.failed(job.run_id, f"{type(exc).__name__}: {exc}", traceback.format_exc(), worker_name())
+        out = RunOutcome.failed(job.run_id, f"{type(exc).__name__}: {exc}", traceback.format_exc(), worker_name())
         out.wall_seconds = time.perf_counter() - start
         return out
 
@@ -107,7 +110,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def make_row(plan: Plan, run: Run, outcome: Outcome) -> dict[str, Any]:
+def make_row(plan: RunPlan, run: Run, outcome: RunOutcome) -> dict[str, Any]:
     """The runs-table row of a finished run."""
     row: dict[str, Any] = {
         "run_id": run.run_id,
@@ -137,8 +140,6 @@ def _now() -> str:
 
 
 def _versions() -> dict[str, str]:
-    import importlib.metadata
-
     out = provenance.package_versions()
     for name in EXTRA_PACKAGES:
         try:
@@ -148,10 +149,8 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def new_manifest(plan: Plan) -> dict[str, Any]:
+def new_manifest(plan: RunPlan) -> dict[str, Any]:
     """The manifest ("scenario card") of a new experiment."""
-    from sim.policy.indicators import BY_NAME
-
     spec = plan.spec
     return {
         "kind": "experiment",
@@ -185,7 +184,7 @@ def new_manifest(plan: Plan) -> dict[str, Any]:
     }
 
 
-def _explain_mismatch(old: dict[str, Any], plan: Plan) -> str:
+def _explain_mismatch(old: dict[str, Any], plan: RunPlan) -> str:
     """Why a folder's experiment is not the one the spec now describes."""
     oh, nh = old.get("hashes", {}), plan.hashes
     if oh.get("spec") != nh["spec"]:
@@ -212,13 +211,11 @@ def _explain_mismatch(old: dict[str, Any], plan: Plan) -> str:
 def _progress_bar(total: int, initial: int, name: str, enabled: bool) -> Any:
     if not enabled:
         return None
-    from tqdm.auto import tqdm
-
     return tqdm(total=total, initial=initial, desc=name, unit="run", dynamic_ncols=True, mininterval=0.5)
 
 
 def execute(
-    plan: Plan,
+    plan: RunPlan,
     out: str | Path,
     backend: Backend,
     resume: bool = False,
@@ -244,78 +241,112 @@ def execute(
     out = Path(out)
     state = target_state(out, resume)
     if state == "resume":
-        old = read_manifest(out)
-        if old.get("hashes", {}).get("experiment") != plan.hashes["experiment"]:
-            raise InputError(
-                f"cannot resume: this folder holds a different experiment ({_explain_mismatch(old, plan)}); "
-                "start it in a new --out folder",
-                source=out,
-                location="--resume",
-            )
-    store = ExperimentStore(out, plan.schema())
-    with store:
-        if state == "new":
-            manifest = new_manifest(plan)
-            store.write_manifest(manifest)
-            store.write_design(plan.design_table())
-        else:
-            manifest = read_manifest(out)
+        _refuse_another_experiment(out, plan)
+    with ExperimentStore(out, plan.schema()) as store:
+        manifest = _open_manifest(store, plan, state)
         done = store.finished(include_failed=not retry_failed)
         todo = [r for r in (runs if runs is not None else plan.runs) if r.run_id not in done]
-        session: dict[str, Any] = {
-            "started": _now(),
-            "resumed": state == "resume",
-            "retry_failed": retry_failed,
-            "runs_before": len(done),
-            "runs_to_do": len(todo),
-            "git_commit": provenance.git_commit(),
-            **backend.describe(),
-        }
-        if session["git_commit"] != manifest.get("git_commit"):
-            session["note"] = "code version differs from the experiment's first session"
-        manifest["sessions"].append(session)
-        manifest["status"] = "running"
+        session = _start_session(manifest, backend, state, retry_failed, len(done), len(todo))
         store.write_manifest(manifest)
-
-        by_id = {r.run_id: r for r in plan.runs}
         bar = _progress_bar(len(plan.runs), len(plan.runs) - len(todo), plan.spec.name, progress)
-        failed = ok = 0
+        tally = {"ok": 0, "failed": 0}
         start = time.perf_counter()
         status = "interrupted"
         try:
-            # closing(): on an interrupt the backend stops its workers at once, not at garbage collection
-            with contextlib.closing(backend.run(run_job, (plan.job(r) for r in todo))) as outcomes:
-                for outcome in outcomes:
-                    store.write_run(make_row(plan, by_id[outcome.run_id], outcome), outcome.timeseries)
-                    if outcome.status == "ok":
-                        ok += 1
-                    else:
-                        failed += 1
-                    if bar is not None:
-                        bar.set_postfix(failed=failed, refresh=False)
-                        bar.update(1)
+            _record_outcomes(plan, store, backend, todo, tally, bar)
             status = "complete"
         finally:
             if bar is not None:
                 bar.close()
-            store.consolidate()
-            table = read_runs(out)
-            session.update(
-                finished=_now(),
-                status=status,
-                runs_ok=ok,
-                runs_failed=failed,
-                wall_seconds=round(time.perf_counter() - start, 3),
-            )
-            counts = {s: int((table["status"] == s).sum()) if len(table) else 0 for s in ("ok", "failed")}
-            manifest["status"] = "complete" if len(table) == len(plan.runs) else "incomplete"
-            manifest["counts"] = counts
-            manifest["timings"] = {
-                "sessions_wall_seconds": round(sum(s.get("wall_seconds", 0.0) for s in manifest["sessions"]), 3),
-                "run_seconds_total": round(float(table["wall_seconds"].sum()), 3) if len(table) else 0.0,
-                "run_seconds_median": round(float(table["wall_seconds"].median()), 4) if len(table) else None,
-            }
-            store.write_manifest(manifest)
+            table = _end_session(store, plan, manifest, session, status, tally, start)
+    return table
+
+
+def _refuse_another_experiment(out: Path, plan: RunPlan) -> None:
+    """Refuse to resume a folder whose experiment is not the one the plan describes."""
+    old = read_manifest(out)
+    if old.get("hashes", {}).get("experiment") != plan.hashes["experiment"]:
+        raise InputError(
+            f"cannot resume: this folder holds a different experiment ({_explain_mismatch(old, plan)}); "
+            "start it in a new --out folder",
+            source=out,
+            location="--resume",
+        )
+
+
+def _open_manifest(store: ExperimentStore, plan: RunPlan, state: str) -> dict[str, Any]:
+    """The folder's manifest: written with the design table for a new experiment, read for a resumed one."""
+    if state == "new":
+        manifest = new_manifest(plan)
+        store.write_manifest(manifest)
+        store.write_design(plan.design_table())
+        return manifest
+    return read_manifest(store.folder)
+
+
+def _start_session(
+    manifest: dict[str, Any], backend: Backend, state: str, retry_failed: bool, before: int, to_do: int
+) -> dict[str, Any]:
+    """Add this session (what it will run, where, with which code) to the manifest, and return it."""
+    session: dict[str, Any] = {
+        "started": _now(),
+        "resumed": state == "resume",
+        "retry_failed": retry_failed,
+        "runs_before": before,
+        "runs_to_do": to_do,
+        "git_commit": provenance.git_commit(),
+        **backend.describe(),
+    }
+    if session["git_commit"] != manifest.get("git_commit"):
+        session["note"] = "code version differs from the experiment's first session"
+    manifest["sessions"].append(session)
+    manifest["status"] = "running"
+    return session
+
+
+def _record_outcomes(
+    plan: RunPlan, store: ExperimentStore, backend: Backend, todo: list[Run], tally: dict[str, int], bar: Any
+) -> None:
+    """Run ``todo`` on the backend and write each outcome as it arrives, counting ok and failed runs."""
+    by_id = {r.run_id: r for r in plan.runs}
+    # closing(): on an interrupt the backend stops its workers at once, not at garbage collection
+    with contextlib.closing(backend.run(run_job, (plan.job(r) for r in todo))) as outcomes:
+        for outcome in outcomes:
+            store.write_run(make_row(plan, by_id[outcome.run_id], outcome), outcome.timeseries)
+            tally["ok" if outcome.status == "ok" else "failed"] += 1
+            if bar is not None:
+                bar.set_postfix(failed=tally["failed"], refresh=False)
+                bar.update(1)
+
+
+def _end_session(
+    store: ExperimentStore,
+    plan: RunPlan,
+    manifest: dict[str, Any],
+    session: dict[str, Any],
+    status: str,
+    tally: dict[str, int],
+    start: float,
+) -> pd.DataFrame:
+    """Consolidate the runs, close the session in the manifest (counts, timings) and return the runs table."""
+    store.consolidate()
+    table = read_runs(store.folder)
+    session.update(
+        finished=_now(),
+        status=status,
+        runs_ok=tally["ok"],
+        runs_failed=tally["failed"],
+        wall_seconds=round(time.perf_counter() - start, 3),
+    )
+    counts = {s: int((table["status"] == s).sum()) if len(table) else 0 for s in ("ok", "failed")}
+    manifest["status"] = "complete" if len(table) == len(plan.runs) else "incomplete"
+    manifest["counts"] = counts
+    manifest["timings"] = {
+        "sessions_wall_seconds": round(sum(s.get("wall_seconds", 0.0) for s in manifest["sessions"]), 3),
+        "run_seconds_total": round(float(table["wall_seconds"].sum()), 3) if len(table) else 0.0,
+        "run_seconds_median": round(float(table["wall_seconds"].median()), 4) if len(table) else None,
+    }
+    store.write_manifest(manifest)
     return table
 
 
@@ -384,7 +415,7 @@ def prepare(
     scheduler: str | None = None,
     resume: bool = False,
     connect_timeout: float | None = None,
-) -> tuple[Plan, Path, Backend]:
+) -> tuple[RunPlan, Path, Backend]:
     """Validate everything an experiment needs before any worker starts.
 
     Returns:

@@ -1,12 +1,16 @@
 """One run written to a folder: the series, the summary, the manifest and the figures.
 
 The folder is staged under a temporary name and renamed into place when everything is
-written, so an interrupted or failed run never leaves a folder that looks complete.
+written, so an interrupted or failed run never leaves a folder that looks complete. The
+figures are drawn by the caller's function (the command line passes
+:func:`experiments.report.plots.run_figures`): the run layer writes, the report layer draws.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +23,12 @@ from sim.policy.indicators import BY_NAME
 TIMESERIES, SUMMARY, MANIFEST, FIGURES = "timeseries.parquet", "summary.json", "manifest.json", "figures"
 CARRIERS = "carriers.parquet"
 
+#: Draws a run's figures into a folder: (the model after its run, its weekly series, the folder).
+DrawFigures = Callable[[CountyModel, Any, Path], Any]
+
 
 def write_parquet(df: Any, path: Path) -> None:
     """Write a DataFrame as Parquet atomically."""
-    import io
-
     buf = io.BytesIO()
     df.to_parquet(buf, index=False)
     atomic.write_bytes(path, buf.getvalue())
@@ -81,6 +86,7 @@ def run_to_folder(
     progress: bool | None = None,
     figures: bool | None = None,
     counterfactual: bool = False,
+    draw: DrawFigures | None = None,
 ) -> tuple[RunResult, Path]:
     """Run a scenario and write its outputs into ``out``.
 
@@ -89,10 +95,14 @@ def run_to_folder(
         out: Output folder (replaced atomically if it exists).
         seed: Overrides the scenario's seed.
         progress: Progress bar on/off (None: the scenario's setting).
-        figures: Write figures (None: the scenario's ``outputs.figures``).
+        figures: Write figures (None: the scenario's ``outputs.figures``), if there is
+            a ``draw`` to draw them.
         counterfactual: Also run the scenario with the policy off on the same seed and
             measure cost-effectiveness against it (twice the run time); otherwise
             against the run's own start.
+        draw: Draws the figures into ``figures/`` of the staged folder, so they are
+            moved into place with the rest (e.g. :func:`experiments.report.plots.run_figures`);
+            None: no figures.
 
     Returns:
         The run's result and the folder written.
@@ -106,34 +116,37 @@ def run_to_folder(
     with atomic.staged_dir(out) as stage:
         write_parquet(result.timeseries, stage / TIMESERIES)
         write_parquet(result.carriers, stage / CARRIERS)
-        summary = {
-            "scenario": scenario.name,
-            "seed": result.seed,
-            "final_year": {
-                "from": result.timeseries["date"].iloc[max(0, len(result.timeseries) - 52)].date().isoformat(),
-                "to": result.timeseries["date"].iloc[-1].date().isoformat(),
-            },
-            "indicators": {
-                name: {
-                    "value": value,
-                    "unit": BY_NAME[name].summary_unit,
-                    "zh": BY_NAME[name].zh,
-                    "summary": BY_NAME[name].summary,
-                }
-                for name, value in result.summary.items()
-            },
-            "events": {k: len(v) for k, v in result.events.items()},
-            "carriers_final_week": _final_carriers(result),
-            "periods": period_totals(result.timeseries),
-            **scoreboard(scenario, result, cf),
-        }
+        summary = run_summary(scenario, result, cf)
         atomic.write_json(stage / SUMMARY, summary)
         atomic.write_json(stage / MANIFEST, manifest(scenario, result))
-        if scenario.outputs.figures if figures is None else figures:
-            from experiments.report.plots import run_figures
-
-            run_figures(model, result.timeseries, stage / FIGURES)
+        if draw is not None and (scenario.outputs.figures if figures is None else figures):
+            draw(model, result.timeseries, stage / FIGURES)
     return result, out
+
+
+def run_summary(scenario: Scenario, result: RunResult, counterfactual: RunResult | None = None) -> dict[str, Any]:
+    """What ``summary.json`` says of a run: final-year indicators, events, carriers, periods and the scoreboard."""
+    return {
+        "scenario": scenario.name,
+        "seed": result.seed,
+        "final_year": {
+            "from": result.timeseries["date"].iloc[max(0, len(result.timeseries) - 52)].date().isoformat(),
+            "to": result.timeseries["date"].iloc[-1].date().isoformat(),
+        },
+        "indicators": {
+            name: {
+                "value": value,
+                "unit": BY_NAME[name].summary_unit,
+                "zh": BY_NAME[name].zh,
+                "summary": BY_NAME[name].summary,
+            }
+            for name, value in result.summary.items()
+        },
+        "events": {k: len(v) for k, v in result.events.items()},
+        "carriers_final_week": _final_carriers(result),
+        "periods": period_totals(result.timeseries),
+        **scoreboard(scenario, result, counterfactual),
+    }
 
 
 def period_totals(ts: Any) -> dict[str, dict[str, dict[str, float]]]:
@@ -206,4 +219,4 @@ def evaluation_table(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["evaluation_table", "no_plan", "run_to_folder", "scoreboard", "summary_table"]
+__all__ = ["evaluation_table", "no_plan", "run_summary", "run_to_folder", "scoreboard", "summary_table"]

@@ -19,13 +19,17 @@ between consolidating and removing parts, or a retried failed run) is read from 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
+import json
 import os
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from experiments.run import atomic
@@ -40,30 +44,8 @@ MANIFEST, DESIGN, RUNS, PARTS, TIMESERIES, LOCK = (
     ".lock",
 )
 
-#: Columns every runs table has, around the lever and metric columns.
-HEAD_COLUMNS: dict[str, pa.DataType] = {
-    "run_id": pa.int64(),
-    "point": pa.int64(),
-    "replicate": pa.int64(),
-    "base": pa.string(),
-    "seed": pa.int64(),
-}
-TAIL_COLUMNS: dict[str, pa.DataType] = {
-    "status": pa.string(),
-    "error": pa.string(),
-    "wall_seconds": pa.float64(),
-    "worker": pa.string(),
-    "traceback": pa.string(),
-}
-RESERVED_COLUMNS: tuple[str, ...] = (*HEAD_COLUMNS, *TAIL_COLUMNS)
-
 #: Consolidate parts into runs.parquet after this many new parts.
 CONSOLIDATE_EVERY = 500
-
-
-def table_schema(levers: dict[str, pa.DataType], metrics: dict[str, pa.DataType]) -> pa.Schema:
-    """The runs table's schema: head columns, levers, metrics, then status and timings."""
-    return pa.schema([*HEAD_COLUMNS.items(), *levers.items(), *metrics.items(), *TAIL_COLUMNS.items()])
 
 
 def part_name(run_id: int) -> str:
@@ -135,8 +117,6 @@ def target_state(folder: Path, resume: bool) -> Literal["new", "resume"]:
 
 def read_manifest(folder: str | Path) -> dict[str, Any]:
     """The experiment's manifest."""
-    import json
-
     p = Path(folder) / MANIFEST
     if not p.is_file():
         raise InputError("holds no experiment (no manifest.json)", source=folder)
@@ -161,8 +141,6 @@ class ExperimentStore:
 
     def open(self) -> None:
         """Create the folder if needed and take the writer's lock."""
-        import fcntl
-
         (self.folder / PARTS).mkdir(parents=True, exist_ok=True)
         fd = os.open(self.folder / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -257,9 +235,6 @@ def _read_table(folder: Path, schema: pa.Schema | None = None, columns: list[str
 
 
 def _read_table_once(folder: Path, schema: pa.Schema | None, columns: list[str] | None) -> pa.Table:
-    import pyarrow.compute as pc
-    import pyarrow.dataset as ds
-
     parts = sorted(_part_ids(folder / PARTS).values())
     consolidated = folder / RUNS
     if schema is None:

@@ -112,60 +112,77 @@ def sample(design: Design, levers: list[Lever], rng: np.random.Generator) -> Des
     Raises:
         ValueError: The levers do not suit the design (the message says why).
     """
-    paths = [lv.path for lv in levers]
-    m = design.method
-    if m == "list":
-        if not levers:
-            return DesignPoints([{}])
-        lengths = {lv.path: len(lv.values) if lv.values is not None else None for lv in levers}
-        if any(n is None for n in lengths.values()):
-            bad = [p for p, n in lengths.items() if n is None]
-            raise ValueError(f"the list design needs values for every lever ({', '.join(bad)} have none)")
-        if len(set(lengths.values())) != 1:
-            raise ValueError(
-                "the list design pairs the i-th values of every lever, so all value lists need the same length "
-                f"(got {', '.join(f'{p}: {n}' for p, n in lengths.items())})"
-            )
-        cols = [lv.values for lv in levers]
-        return DesignPoints([dict(zip(paths, row, strict=True)) for row in zip(*cols, strict=True)])  # type: ignore[arg-type]
-    if m == "grid":
+    if design.method == "list":
+        return _zipped(levers)
+    if design.method == "grid":
+        paths = [lv.path for lv in levers]
         cols = [lv.grid_values() for lv in levers]
         return DesignPoints([dict(zip(paths, row, strict=True)) for row in itertools.product(*cols)])
+    return _sampled(design, levers, rng)
+
+
+def _zipped(levers: list[Lever]) -> DesignPoints:
+    """The list design: the i-th point takes the i-th value of every lever."""
+    if not levers:
+        return DesignPoints([{}])
+    paths = [lv.path for lv in levers]
+    lengths = {lv.path: len(lv.values) if lv.values is not None else None for lv in levers}
+    if any(n is None for n in lengths.values()):
+        bad = [p for p, n in lengths.items() if n is None]
+        raise ValueError(f"the list design needs values for every lever ({', '.join(bad)} have none)")
+    if len(set(lengths.values())) != 1:
+        raise ValueError(
+            "the list design pairs the i-th values of every lever, so all value lists need the same length "
+            f"(got {', '.join(f'{p}: {n}' for p, n in lengths.items())})"
+        )
+    cols = [lv.values for lv in levers]
+    return DesignPoints([dict(zip(paths, row, strict=True)) for row in zip(*cols, strict=True)])  # type: ignore[arg-type]
+
+
+def _sampled(design: Design, levers: list[Lever], rng: np.random.Generator) -> DesignPoints:
+    """A sampling design: unit-hypercube points from its sampler, mapped by each lever to its values."""
+    m = design.method
     if not levers:
         raise ValueError(f"the {m} design needs at least one lever")
+    paths = [lv.path for lv in levers]
     k = len(levers)
     problem = {"num_vars": k, "names": paths, "bounds": [[0.0, 1.0]] * k}
     assert design.samples is not None
-    if m == "lhs":
-        from scipy.stats import qmc
-
-        unit = qmc.LatinHypercube(d=k, optimization=design.optimization, rng=rng).random(design.samples)
-    elif m == "sobol":
-        from SALib.sample import sobol
-
-        unit = sobol.sample(problem, design.samples, calc_second_order=design.second_order, scramble=True, seed=rng)
-    elif m == "efast":
-        from SALib.sample import fast_sampler
-
-        unit = fast_sampler.sample(problem, design.samples, M=EFAST_HARMONICS, seed=rng)
-    else:
-        from SALib.sample import morris
-
-        unbounded = [lv.path for lv in levers if not lv.bounded()]
-        if unbounded:
-            raise ValueError(
-                f"morris samples the ends of every lever's range, but {', '.join(unbounded)} "
-                "have unbounded distributions; give them low and high"
-            )
-        unit = morris.sample(
-            problem,
-            design.samples,
-            num_levels=design.levels,
-            optimal_trajectories=design.optimal_trajectories,
-            local_optimization=True,
-            seed=rng,
-        )
-    unit = np.asarray(unit, dtype=float)
+    unit = np.asarray(_unit_sample(design, levers, problem, rng), dtype=float)
     columns = [lv.from_unit(unit[:, j]) for j, lv in enumerate(levers)]
     values = [dict(zip(paths, row, strict=True)) for row in zip(*columns, strict=True)]
     return DesignPoints(values, unit=unit, problem=problem)
+
+
+def _unit_sample(design: Design, levers: list[Lever], problem: dict[str, Any], rng: np.random.Generator) -> Any:
+    """The (points × levers) unit matrix drawn by the design's sampler (SciPy's LHS or SALib's)."""
+    m = design.method
+    # scipy.stats (~0.4 s to import) and SALib's samplers (which import it) load only when a design samples
+    if m == "lhs":
+        from scipy.stats import qmc
+
+        return qmc.LatinHypercube(d=len(levers), optimization=design.optimization, rng=rng).random(design.samples)
+    if m == "sobol":
+        from SALib.sample import sobol
+
+        return sobol.sample(problem, design.samples, calc_second_order=design.second_order, scramble=True, seed=rng)
+    if m == "efast":
+        from SALib.sample import fast_sampler
+
+        return fast_sampler.sample(problem, design.samples, M=EFAST_HARMONICS, seed=rng)
+    from SALib.sample import morris
+
+    unbounded = [lv.path for lv in levers if not lv.bounded()]
+    if unbounded:
+        raise ValueError(
+            f"morris samples the ends of every lever's range, but {', '.join(unbounded)} "
+            "have unbounded distributions; give them low and high"
+        )
+    return morris.sample(
+        problem,
+        design.samples,
+        num_levels=design.levels,
+        optimal_trajectories=design.optimal_trajectories,
+        local_optimization=True,
+        seed=rng,
+    )

@@ -25,20 +25,22 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from experiments.run.store import RESERVED_COLUMNS
+from experiments.spec.columns import RESERVED_COLUMNS
 from experiments.spec.design import SAMPLING, Design
+from experiments.spec.ensemble import expand_ensemble
 from experiments.spec.levers import Distribution, Lever
 from experiments.spec.methods import DEFAULT_METHODS, READS, sample_size_error
 from experiments.spec.metrics import Metric
 from sim.config import read_yaml
 from sim.errors import InputError
 
-Backend = Literal["inprocess", "processes", "dask"]
-BACKENDS: tuple[str, ...] = ("inprocess", "processes", "dask")
+#: Where runs execute (the backends of :mod:`experiments.run.backends`), by name.
+BackendName = Literal["inprocess", "processes", "dask"]
+BACKEND_NAMES: tuple[str, ...] = get_args(BackendName)
 
 #: Spec fields that say where and how fast to run, not what: they may change between
 #: an interrupted session and its resumption without changing any result.
@@ -125,7 +127,7 @@ class ExperimentSpec(BaseModel):
         workers: Worker processes (default: the machine's CPU count).
         scheduler: Address (or scheduler file) of a running Dask scheduler.
         connect_timeout: Seconds to wait for a Dask scheduler before giving up.
-        ensemble: A national ensemble (see :mod:`experiments.national.ensemble`) in place of
+        ensemble: A national ensemble (see :mod:`experiments.spec.ensemble`) in place of
             ``base``: expanded, before validation, into one labelled base per simulated
             county, and its yearly national metrics added to ``metrics``.
         sensitivity: How the runs are analysed when they finish (indices, convergence,
@@ -144,7 +146,7 @@ class ExperimentSpec(BaseModel):
     metrics: list[Metric] = Field(min_length=1)
     keep_timeseries: bool = False
     seed: int = Field(1, ge=0, le=2**63 - 1)
-    backend: Backend = "processes"
+    backend: BackendName = "processes"
     workers: int | None = Field(None, ge=1, le=4096)
     scheduler: str | None = None
     connect_timeout: float = Field(10.0, gt=0, le=3600)
@@ -313,7 +315,7 @@ def spec_from_dict(
             current directory).
     """
     if isinstance(data, dict) and data.get("ensemble") is not None:
-        data = _with_ensemble(data, source, base_dir)
+        data = expand_ensemble(data, source, base_dir)
     try:
         spec = ExperimentSpec.model_validate(data)
     except ValidationError as err:
@@ -321,24 +323,6 @@ def spec_from_dict(
     spec._base_dir = base_dir
     spec._source = source
     return spec
-
-
-def _with_ensemble(data: dict[str, Any], source: str, base_dir: Path | None) -> dict[str, Any]:
-    """The spec data with its ``ensemble`` expanded to bases and yearly national metrics."""
-    from experiments.national.ensemble import expand_bases, parse_ensemble, resolve_calibrated, spec_path, year_metrics
-
-    if "base" in data:
-        raise InputError(
-            "base: give either base or ensemble, not both (the ensemble makes its own bases)", source=source
-        )
-    ens = parse_ensemble(resolve_calibrated(data["ensemble"], source, base_dir), source)
-    if ens.official is not None:
-        official = spec_path(ens.official, base_dir)
-        if not official.is_file():  # checked now, not after every run has finished
-            raise InputError(f"ensemble.official: file not found: {official}", source=source)
-    ensemble = json.loads(ens.model_dump_json())
-    metrics = year_metrics(*ens.years) + list(data.get("metrics") or [])
-    return {**data, "ensemble": ensemble, "base": expand_bases(ensemble, source, base_dir), "metrics": metrics}
 
 
 def load_spec(path: str | Path) -> ExperimentSpec:

@@ -5,16 +5,7 @@ before anything runs: the scenario of every design point (validated, so a value 
 a field's range is an input error, not a failed run), and every run's seed, spawned from
 the experiment seed by replicate (or by point and replicate) — never by scheduling
 order. The backend then only decides where a run executes, so serial, process and Dask
-execution give the same table.
-
-Seed tree (numpy ``SeedSequence``, entropy = the experiment seed)::
-
-    spawn key (0,)                  the design sampler (LHS, Sobol', Morris)
-    spawn key (1, r)                run seed of replicate r at every point (common random numbers)
-    spawn key (1, point, r)         run seed of (point, r) when common_random_numbers is false
-
-A run seed is the first 64-bit word of its SeedSequence's state shifted right by one bit
-(a non-negative int64, as parquet and the scenario schema want).
+execution give the same table. The seeds and their tree are :mod:`experiments.spec.seeds`.
 """
 
 from __future__ import annotations
@@ -27,37 +18,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
-from experiments.run.store import table_schema
+from experiments.spec.columns import LEVER_TYPES, table_schema
 from experiments.spec.design import DesignPoints, sample
 from experiments.spec.experiment import ExperimentSpec
 from experiments.spec.metrics import Metric
+from experiments.spec.seeds import design_rng, run_seed, seed_tree
 from sim.config import Scenario, apply_overrides, read_yaml, scenario_from_dict
 from sim.errors import InputError
+from sim.geography import build_map
+from sim.model import CountyModel
 
-#: Arrow type of each lever column kind; "json" holds mixed values as JSON text.
-LEVER_TYPES: dict[str, pa.DataType] = {
-    "bool": pa.bool_(),
-    "int64": pa.int64(),
-    "float64": pa.float64(),
-    "str": pa.string(),
-    "date": pa.string(),
-    "json": pa.string(),
-}
-
-
-def run_seed(experiment_seed: int, point: int, replicate: int, common_random_numbers: bool = True) -> int:
-    """The seed of one run, spawned from the experiment seed (see the module docstring)."""
-    key = (1, replicate) if common_random_numbers else (1, point, replicate)
-    state = np.random.SeedSequence(experiment_seed, spawn_key=key).generate_state(1, dtype=np.uint64)[0]
-    return int(state >> np.uint64(1))
-
-
-def design_rng(experiment_seed: int) -> np.random.Generator:
-    """The random stream of the design sampler."""
-    return np.random.default_rng(np.random.SeedSequence(experiment_seed, spawn_key=(0,)))
+#: A base scenario as read: its raw data with the base's overrides, the validated scenario, its file.
+LoadedBase = tuple[dict[str, Any], Scenario, Path]
 
 
 def file_sha256(path: Path) -> str:
@@ -85,7 +59,7 @@ class Job:
 
 
 @dataclass
-class Outcome:
+class RunOutcome:
     """What comes back from a run: metric values or the error, and where and how long it ran."""
 
     run_id: int
@@ -98,7 +72,7 @@ class Outcome:
     timeseries: Any = None
 
     @classmethod
-    def failed(cls, run_id: int, error: str, traceback: str | None = None, worker: str = "") -> Outcome:
+    def failed(cls, run_id: int, error: str, traceback: str | None = None, worker: str = "") -> RunOutcome:
         return cls(run_id, "failed", {}, error=error, traceback=traceback, worker=worker)
 
 
@@ -124,7 +98,7 @@ class Point:
 
 
 @dataclass
-class Plan:
+class RunPlan:
     """The resolved experiment: every run, its scenario and seed, and the hashes that identify them."""
 
     spec: ExperimentSpec
@@ -195,7 +169,7 @@ def _lever_kind(values: list[Any], field_kind: str) -> str:
     return "json"
 
 
-def _load_base(spec: ExperimentSpec, index: int) -> tuple[dict[str, Any], Scenario, Path]:
+def _load_base(spec: ExperimentSpec, index: int) -> LoadedBase:
     b = spec.base[index]
     path = spec.resolve(b.scenario)
     loc = f"base[{index}].scenario" if len(spec.base) > 1 else "base.scenario"
@@ -225,9 +199,6 @@ CHECK_EVERY_WORLD_UP_TO = 64
 
 def _check_worlds(bases: list[Scenario], file_maps: list[Scenario]) -> None:
     """Set up the bases' worlds and build each file-based map once (raises what the model raises)."""
-    from sim.geography import build_map
-    from sim.model import CountyModel
-
     generated = [b for b in bases if b.map.source != "file"]
     if len(generated) > CHECK_EVERY_WORLD_UP_TO:
         kinds: dict[tuple, Scenario] = {}
@@ -246,7 +217,7 @@ def _check_worlds(bases: list[Scenario], file_maps: list[Scenario]) -> None:
             CountyModel(sc, county=county)
 
 
-def build_plan(spec: ExperimentSpec, check_maps: bool = True) -> Plan:
+def build_plan(spec: ExperimentSpec, check_maps: bool = True) -> RunPlan:
     """Resolve a spec into its runs, validating every scenario before anything runs.
 
     Args:
@@ -261,11 +232,30 @@ def build_plan(spec: ExperimentSpec, check_maps: bool = True) -> Plan:
             names the spec, the point and its lever values.
     """
     bases = [_load_base(spec, i) for i in range(len(spec.base))]
+    design = _sample_design(spec)
+    points = _design_points(spec, bases, design)
+    if check_maps:
+        _check_worlds([s for _, s, _ in bases], [p.scenario for p in points if p.scenario.map.source == "file"])
+    runs = _runs(spec, points)
+    lever_kinds = {lv.path: _lever_kind([p.values[lv.path] for p in points], lv.info.kind) for lv in spec.levers}
+    inputs = _input_files(spec, bases, points)
+    hashes = _hashes(spec, points, runs, inputs)
+    tree = seed_tree(
+        spec.seed, spec.common_random_numbers, spec.replicates, [(r.point, r.replicate, r.seed) for r in runs]
+    )
+    return RunPlan(spec, design, points, runs, lever_kinds, _base_info(spec, bases), inputs, hashes, tree)
+
+
+def _sample_design(spec: ExperimentSpec) -> DesignPoints:
+    """The design's lever settings, drawn from the design sampler's stream of the seed tree."""
     try:
-        design = sample(spec.design, list(spec.levers), design_rng(spec.seed))
+        return sample(spec.design, list(spec.levers), design_rng(spec.seed))
     except ValueError as err:
         raise InputError(str(err), source=spec.source, location="design") from None
 
+
+def _design_points(spec: ExperimentSpec, bases: list[LoadedBase], design: DesignPoints) -> list[Point]:
+    """Every design point on every base, its scenario validated and its metrics checked against its timeline."""
     points: list[Point] = []
     for b, (data, _, path) in enumerate(bases):
         label = spec.base[b].name
@@ -283,19 +273,22 @@ def build_plan(spec: ExperimentSpec, check_maps: bool = True) -> Plan:
                 if why:
                     raise InputError(f"metric {m.column}: {why} (at {where})", source=spec.source, location="metrics")
             points.append(Point(index, label, dict(values), scenario))
+    return points
 
-    if check_maps:
-        _check_worlds([s for _, s, _ in bases], [p.scenario for p in points if p.scenario.map.source == "file"])
 
+def _runs(spec: ExperimentSpec, points: list[Point]) -> list[Run]:
+    """Every run: each point's replicates, numbered point by point, each with its seed."""
     crn = spec.common_random_numbers
     reps = spec.replicates
-    runs = [
+    return [
         Run(p.index * reps + r, p.index, r, p.base, run_seed(spec.seed, p.index, r, crn))
         for p in points
         for r in range(reps)
     ]
-    lever_kinds = {lv.path: _lever_kind([p.values[lv.path] for p in points], lv.info.kind) for lv in spec.levers}
 
+
+def _input_files(spec: ExperimentSpec, bases: list[LoadedBase], points: list[Point]) -> dict[str, dict[str, str]]:
+    """The files the experiment reads (spec, base scenarios, map data), each with its SHA-256."""
     inputs: dict[str, dict[str, str]] = {"spec": {}, "scenarios": {}, "map_data": {}}
     if spec._source and Path(spec._source).is_file():
         inputs["spec"][str(Path(spec._source).resolve())] = file_sha256(Path(spec._source))
@@ -311,7 +304,13 @@ def build_plan(spec: ExperimentSpec, check_maps: bool = True) -> Plan:
                     if not full.is_file():
                         raise InputError(f"map data file {full} does not exist", source=spec.source, location="levers")
                     inputs["map_data"][key] = file_sha256(full)
+    return inputs
 
+
+def _hashes(
+    spec: ExperimentSpec, points: list[Point], runs: list[Run], inputs: dict[str, dict[str, str]]
+) -> dict[str, str]:
+    """The hashes that identify the experiment (``experiment``) and each of its parts."""
     digests = [p.scenario.digest() for p in points]
     hashes = {
         "spec": spec.content_hash(),
@@ -321,27 +320,13 @@ def build_plan(spec: ExperimentSpec, check_maps: bool = True) -> Plan:
         "scenario_files": _hash(sorted(inputs["scenarios"].values())),
     }
     hashes["experiment"] = _hash([hashes[k] for k in ("spec", "points", "seeds", "map_data")])
+    return hashes
 
-    if crn:
-        tree_runs = [
-            {"replicate": r, "spawn_key": [1, r], "seed": run_seed(spec.seed, 0, r, True)} for r in range(reps)
-        ]
-    else:
-        tree_runs = [
-            {"point": r.point, "replicate": r.replicate, "spawn_key": [1, r.point, r.replicate], "seed": r.seed}
-            for r in runs
-        ]
-    seed_tree = {
-        "entropy": spec.seed,
-        "generator": "numpy.random.SeedSequence",
-        "common_random_numbers": crn,
-        "design": {"spawn_key": [0]},
-        "run_seed": "SeedSequence(entropy, spawn_key).generate_state(1, uint64)[0] >> 1",
-        "runs": tree_runs,
-    }
-    base_info = [
+
+def _base_info(spec: ExperimentSpec, bases: list[LoadedBase]) -> list[dict[str, Any]]:
+    """What the manifest records of each base scenario."""
+    return [
         {"label": spec.base[i].name, "scenario_file": str(path.resolve()), "overrides": spec.base[i].overrides,
          "scenario_digest": sc.digest()}
         for i, (_, sc, path) in enumerate(bases)
     ]  # fmt: skip
-    return Plan(spec, design, points, runs, lever_kinds, base_info, inputs, hashes, seed_tree)

@@ -23,19 +23,23 @@ import importlib.util
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import matplotlib
 
 matplotlib.use("Agg")
 import numpy as np
 import solara
+from matplotlib import font_manager
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from mesa.visualization import SolaraViz
+from mesa.visualization.utils import update_counter
 
 from sim.config import Region, Scenario, apply_overrides, criteria_for, load_scenario, scenario_from_dict
 from sim.errors import InputError
 from sim.model import CountyModel
+from sim.policy.evaluation import criteria_for
 from sim.policy.indicators import BY_NAME
 
 #: Scenario file the page starts from (set by ``countysim viz SCENARIO``).
@@ -52,7 +56,7 @@ QUICK: dict[str, Any] = {
 }
 
 #: Slider name → the scenario field it sets (dotted path).
-LEVERS: dict[str, str] = {
+SLIDER_LEVERS: dict[str, str] = {
     "store_upgrade_subsidy": "policy.store_upgrade_subsidy",
     "village_delivery_fee": "carriers.village_delivery_fee",
     "codistribution": "policy.codistribution.enabled",
@@ -60,7 +64,8 @@ LEVERS: dict[str, str] = {
     "region": "map.region",
     "households_per_agent": "population.households_per_agent",
 }
-REGIONS: tuple[str, ...] = Region.__args__
+#: The region presets the region selector offers.
+REGION_CHOICES: tuple[str, ...] = get_args(Region)
 
 #: Indicators on the live charts: (name, short label, line style, marker).
 COVERAGE = (
@@ -84,8 +89,6 @@ def _register_cjk_font() -> None:
         return
     path = Path(next(iter(spec.submodule_search_locations))) / "fonts" / "NotoSansCJKsc-Regular.otf"
     if path.is_file():
-        from matplotlib import font_manager
-
         font_manager.fontManager.addfont(str(path))
         matplotlib.rcParams["font.family"] = ["DejaVu Sans", font_manager.FontProperties(fname=str(path)).get_name()]
 
@@ -124,14 +127,14 @@ def scenario_for(base: dict[str, Any] | None = None, **levers: Any) -> Scenario:
 
     Args:
         base: Raw scenario data (default :func:`base_data`).
-        **levers: Slider name → value (names in :data:`LEVERS`).
+        **levers: Slider name → value (names in :data:`SLIDER_LEVERS`).
     """
     data = copy.deepcopy(base if base is not None else base_data())
     base_dir = data.pop("_base_dir", None)
-    unknown = sorted(set(levers) - set(LEVERS))
+    unknown = sorted(set(levers) - set(SLIDER_LEVERS))
     if unknown:
-        raise InputError(f"unknown lever(s) {unknown}; the page has {sorted(LEVERS)}", source="live page")
-    apply_overrides(data, {LEVERS[k]: v for k, v in levers.items()})
+        raise InputError(f"unknown lever(s) {unknown}; the page has {sorted(SLIDER_LEVERS)}", source="live page")
+    apply_overrides(data, {SLIDER_LEVERS[k]: v for k, v in levers.items()})
     return scenario_from_dict(data, source="live page", base_dir=Path(base_dir) if base_dir else None)
 
 
@@ -139,7 +142,7 @@ def lever_defaults(base: dict[str, Any] | None = None) -> dict[str, Any]:
     """Each slider's starting value: the base scenario's value of its field."""
     flat = scenario_for(base).canonical()
     out = {}
-    for name, path in LEVERS.items():
+    for name, path in SLIDER_LEVERS.items():
         node: Any = flat
         for key in path.split("."):
             node = node[key]
@@ -292,10 +295,8 @@ def draw_chart(model: CountyModel, series: tuple[tuple[str, str, str, str], ...]
 
 
 @solara.component
-def CountyMap(model: CountyModel) -> None:  # noqa: N802 (Solara components are PascalCase)
+def CountyMapView(model: CountyModel) -> None:  # noqa: N802 (Solara components are PascalCase)
     """The county map, redrawn after every step."""
-    from mesa.visualization.utils import update_counter
-
     update_counter.get()
     with solara.Card("County map", classes=["countysim-map"]):
         solara.FigureMatplotlib(draw_map(model), format="png", dependencies=[update_counter.value, id(model)])
@@ -304,8 +305,6 @@ def CountyMap(model: CountyModel) -> None:  # noqa: N802 (Solara components are 
 @solara.component
 def CoverageChart(model: CountyModel) -> None:  # noqa: N802
     """Coverage indicators against their 2025 lines (grey)."""
-    from mesa.visualization.utils import update_counter
-
     update_counter.get()
     with solara.Card("Coverage", classes=["countysim-coverage"]):
         solara.FigureMatplotlib(
@@ -318,8 +317,6 @@ def CoverageChart(model: CountyModel) -> None:  # noqa: N802
 @solara.component
 def FlowChart(model: CountyModel) -> None:  # noqa: N802
     """Online buying and parcel flows."""
-    from mesa.visualization.utils import update_counter
-
     update_counter.get()
     with solara.Card("Online buying and parcels", classes=["countysim-flows"]):
         solara.FigureMatplotlib(
@@ -332,8 +329,6 @@ def FlowChart(model: CountyModel) -> None:  # noqa: N802
 @solara.component
 def Numbers(model: CountyModel) -> None:  # noqa: N802
     """This week's values as a table (also what the browser test reads)."""
-    from mesa.visualization.utils import update_counter
-
     update_counter.get()
     last = model.rows[-1] if model.rows else None
     levers = ", ".join(f"{k}={v}" for k, v in model.levers.items() if v is not None)
@@ -380,7 +375,7 @@ def model_params(base: dict[str, Any] | None = None) -> dict[str, Any]:
             "max": 500,
             "step": 10,
         },
-        "region": {"type": "Select", "value": d["region"], "values": list(REGIONS), "label": "Region"},
+        "region": {"type": "Select", "value": d["region"], "values": list(REGION_CHOICES), "label": "Region"},
         "households_per_agent": {
             "type": "SliderInt",
             "value": d["households_per_agent"],
@@ -396,13 +391,11 @@ def model_params(base: dict[str, Any] | None = None) -> dict[str, Any]:
 @solara.component
 def Page() -> None:  # noqa: N802
     """The page: one model per browser session, built from the sliders' starting values."""
-    from mesa.visualization import SolaraViz
-
     params = solara.use_memo(model_params, [])
     model = solara.use_memo(lambda: CountyViz(**{k: p["value"] for k, p in params.items()}), [])
     SolaraViz(
         model,
-        components=[(CountyMap, 0), (CoverageChart, 0), (Numbers, 0), (FlowChart, 0)],
+        components=[(CountyMapView, 0), (CoverageChart, 0), (Numbers, 0), (FlowChart, 0)],
         model_params=params,
         name="countysim: one county under the Three-Year Action Plan",
         play_interval=150,

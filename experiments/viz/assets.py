@@ -22,15 +22,16 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+import ipyvue
+import solara
+import solara.server.settings as ss
+
 #: Where Solara names its CDN packages: its page template and the grid layout widget.
 _SPEC = re.compile(r"((?:@[\w.-]+/)?[\w.-]+@\d+\.\d+\.\d+[\w.-]*)/")
 
 
 def required_packages() -> list[str]:
     """``name@version`` of every CDN package the installed Solara's page loads."""
-    import solara
-    import solara.server.settings as ss
-
     root = Path(solara.__file__).parent
     texts = [
         (root / "server" / "templates" / "solara.html.j2").read_text(encoding="utf-8"),
@@ -43,8 +44,6 @@ def required_packages() -> list[str]:
             if "cdn" in line.lower() or "font-awesome" in line:
                 found.extend(_SPEC.findall(line))
     # the template names both the Vue 2 and the Vue 3 app; the installed ipyvue decides
-    import ipyvue
-
     vue3 = int(ipyvue.__version__.split(".")[0]) >= 3
     drop = "@widgetti/solara-vuetify-app@" if vue3 else "@widgetti/solara-vuetify3-app@"
     return sorted({p for p in found if not p.startswith(drop)})
@@ -52,8 +51,6 @@ def required_packages() -> list[str]:
 
 def cache_dir() -> Path:
     """Solara's asset-proxy cache folder."""
-    import solara.server.settings as ss
-
     return Path(ss.assets.proxy_cache_dir)
 
 

@@ -39,6 +39,7 @@ def viz_environment(scenario: str | None, overrides: list[str]) -> dict[str, str
     Raises:
         InputError: The scenario file or an override is invalid.
     """
+    # the page module imports solara and Mesa's page (~1 s): loaded when serving, not by every countysim command
     from experiments.viz.app import ENV_OVERRIDES, ENV_SCENARIO, base_data, scenario_for
 
     scenario_for(base_data(scenario, list(overrides)))  # names the file and field of a bad base

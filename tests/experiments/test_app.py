@@ -38,12 +38,12 @@ def test_sliders_become_scenario_fields(short: None) -> None:
 def test_every_slider_starts_at_the_base_value_and_fits_its_range(short: None) -> None:
     params = app.model_params()
     defaults = app.lever_defaults()
-    for name in app.LEVERS:
+    for name in app.SLIDER_LEVERS:
         p = params[name]
         assert p["value"] == defaults[name]
         if "min" in p:
             assert p["min"] <= p["value"] <= p["max"]
-    assert set(params) == {*app.LEVERS, "seed"}
+    assert set(params) == {*app.SLIDER_LEVERS, "seed"}
 
 
 def test_the_adapter_runs_to_the_end_and_stops(short: None) -> None:

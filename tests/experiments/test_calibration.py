@@ -7,8 +7,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from experiments.national.calibration import Parameter, Target, calibrate, load_calibration, run_calibration, simulate
-from experiments.national.ensemble import apply_values
+from experiments.national.calibration import (
+    CalibrationTarget,
+    Parameter,
+    calibrate,
+    load_calibration,
+    run_calibration,
+    simulate_national,
+)
+from experiments.spec.ensemble import apply_values
 from sim.errors import InputError
 
 TYPOLOGY = """stratum,region,map_region,size,county_units,logistics_center_share
@@ -36,14 +43,16 @@ def _ensemble(tmp_path: Path) -> dict:
 def test_identifiability_recovers_known_imitation_rate(tmp_path: Path) -> None:
     ens = _ensemble(tmp_path)
     true = 0.25
-    synthetic = simulate(ens, {PATH: true}, seed=7, replicates=1, workers=1, base_dir=None).set_index(
+    synthetic = simulate_national(ens, {PATH: true}, seed=7, replicates=1, workers=1, base_dir=None).set_index(
         ["indicator", "year"]
     )
     value = float(synthetic.loc[("online_spending", 2024), "mean"])
     # the target must move with the parameter, or recovery would prove nothing
-    other = simulate(ens, {PATH: 0.05}, seed=7, replicates=1, workers=1, base_dir=None).set_index(["indicator", "year"])
+    other = simulate_national(ens, {PATH: 0.05}, seed=7, replicates=1, workers=1, base_dir=None).set_index(
+        ["indicator", "year"]
+    )
     assert abs(float(other.loc[("online_spending", 2024), "mean"]) - value) > 0.02 * value
-    target = Target(indicator="online_spending", year=2024, value=value, scale=0.01 * value)
+    target = CalibrationTarget(indicator="online_spending", year=2024, value=value, scale=0.01 * value)
     fit = calibrate(ens, [Parameter(path=PATH, low=0.02, high=0.6)], [target], max_evaluations=12, seed=7)
     assert abs(fit.values[PATH] - true) < 0.1 * (0.6 - 0.02)
     assert list(fit.report.columns) == [
@@ -119,7 +128,7 @@ def test_several_parameters_search_the_whole_box(tmp_path: Path) -> None:
         Parameter(path=PATH, low=0.02, high=0.4),
         Parameter(path="carriers.village_delivery_fee", low=0.4, high=1.6),
     ]
-    target = Target(indicator="express_village_coverage", year=2024, value=0.95, scale=0.05)
+    target = CalibrationTarget(indicator="express_village_coverage", year=2024, value=0.95, scale=0.05)
     fit = calibrate(ens, params, [target], max_evaluations=3, seed=7)
     assert fit.trace is not None and len(fit.trace) == fit.evaluations >= 3
     # the fit is the best point the search evaluated, inside the bounds

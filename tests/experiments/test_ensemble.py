@@ -7,15 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments.national.ensemble import (
-    NATIONAL_COUNTY_UNITS,
-    counties,
-    load_typology,
-    national_indicators,
-    parse_ensemble,
-    write_national,
-)
+from experiments.national.ensemble import national_indicators, write_national
 from experiments.run.runner import run_experiment
+from experiments.spec.ensemble import NATIONAL_COUNTY_UNITS, counties, load_typology, parse_ensemble
 from experiments.spec.experiment import load_spec, spec_from_dict
 from sim.errors import InputError
 
@@ -190,13 +184,13 @@ def test_calibrated_values_reach_every_county(tmp_path: Path) -> None:
 
 
 def test_planning_a_large_ensemble_sets_up_one_world_per_kind(monkeypatch: pytest.MonkeyPatch) -> None:
-    import sim.model
+    from experiments.spec import plan
     from experiments.spec.plan import CHECK_EVERY_WORLD_UP_TO, _check_worlds
     from sim.config import Scenario
 
     built: list[int] = []
-    monkeypatch.setattr(sim.model, "CountyModel", lambda sc, county=None: built.append(sc.map.map_seed))
-    monkeypatch.setattr("sim.geography.build_map", lambda m, base_dir=None: object())
+    monkeypatch.setattr(plan, "CountyModel", lambda sc, county=None: built.append(sc.map.map_seed))
+    monkeypatch.setattr(plan, "build_map", lambda m, base_dir=None: object())
     few = [Scenario.model_validate({"map": {"size": "small", "map_seed": k}}) for k in range(3)]
     _check_worlds(few, [])
     assert built == [0, 1, 2]  # a sweep's few bases: every world is set up

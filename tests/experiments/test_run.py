@@ -31,7 +31,7 @@ from experiments.run import store
 from experiments.run.backends import DaskBackend, InProcessBackend, ProcessesBackend, start_method
 from experiments.run.runner import execute, run_job
 from experiments.spec.experiment import load_spec
-from experiments.spec.plan import Outcome, build_plan
+from experiments.spec.plan import RunOutcome, build_plan
 from sim.config import load_scenario
 from tests.helpers import RESULT_COLUMNS_EXCLUDED, TINY_GRID_OVERRIDES
 
@@ -161,7 +161,7 @@ def _exit_on_run_one(job):
 def test_a_dying_worker_fails_only_its_run(tiny_spec, tmp_path: Path) -> None:
     plan = build_plan(load_spec(tiny_spec(tmp_path)))
     with ProcessesBackend(2) as backend:
-        outcomes: list[Outcome] = list(backend.run(_exit_on_run_one, (plan.job(r) for r in plan.runs)))
+        outcomes: list[RunOutcome] = list(backend.run(_exit_on_run_one, (plan.job(r) for r in plan.runs)))
     by_id = {o.run_id: o for o in outcomes}
     assert sorted(by_id) == [r.run_id for r in plan.runs] and len(outcomes) == len(plan.runs)
     assert by_id[1].status == "failed" and "worker process died while running this run (alone" in (by_id[1].error or "")

@@ -21,7 +21,8 @@ from experiments.spec.design import Design, sample
 from experiments.spec.experiment import load_spec, spec_from_dict
 from experiments.spec.levers import Lever
 from experiments.spec.metrics import Metric, compute
-from experiments.spec.plan import build_plan, run_seed
+from experiments.spec.plan import build_plan
+from experiments.spec.seeds import run_seed
 from sim.errors import InputError
 
 ROOT = Path(__file__).absolute().parents[2]
