@@ -39,7 +39,6 @@ from mesa.visualization.utils import update_counter
 from sim.config import Region, Scenario, apply_overrides, criteria_for, load_scenario, scenario_from_dict
 from sim.errors import InputError
 from sim.model import CountyModel
-from sim.policy.evaluation import criteria_for
 from sim.policy.indicators import BY_NAME
 
 #: Scenario file the page starts from (set by ``countysim viz SCENARIO``).
