@@ -34,25 +34,17 @@ import pandas as pd
 
 from experiments.analysis.attainment import (
     ALL_GOALS,
-    COST_INDICATORS,
     Attainment,
     Goal,
     attainment,
-    cheapest,
-    frontier,
     goals_from_criteria,
     lever_features,
     met_table,
-    point_table,
 )
 from experiments.analysis.discovery import Box, discover
-from experiments.analysis.sensitivity import (
-    INDEX_COLUMNS,
-    SensitivityResult,
-    _jsonable,
-    _records,
-    analyze_samples,
-)
+from experiments.analysis.frontier import COST_INDICATORS, cheapest, frontier, point_table
+from experiments.analysis.records import jsonable, records
+from experiments.analysis.sensitivity import INDEX_COLUMNS, SensitivityResult, analyze_samples
 from experiments.run import atomic
 from experiments.run.store import DESIGN, read_manifest, read_runs
 from experiments.spec.experiment import SensitivitySettings
@@ -535,10 +527,10 @@ def analyze_experiment(
             "enough": all(r.enough for r in summary.sensitivity.values()) if summary.sensitivity else False,
             "verdict": " ".join(r.verdict for r in summary.sensitivity.values()),
             "results": [{"base": base, **r.to_dict()} for (base, _), r in summary.sensitivity.items()],
-            "indices": _records(table),
+            "indices": records(table),
             "notes": notes,
         }
-        atomic.write_json(folder / "sensitivity.json", _jsonable(payload))
+        atomic.write_json(folder / "sensitivity.json", jsonable(payload))
         summary.files += [folder / "sensitivity.csv", folder / "sensitivity.json"]
     else:
         table = pd.DataFrame(columns=["base", *INDEX_COLUMNS])
@@ -584,7 +576,7 @@ def analyze_experiment(
         atomic.write_text(folder / "attainment_dependence.csv", att.dependence.to_csv(index=False))
         atomic.write_json(
             folder / "attainment.json",
-            _jsonable(
+            jsonable(
                 {
                     **att.to_dict(),
                     "goals": [g.__dict__ for g in goals],

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import font_manager
 
+from experiments.analysis.frontier import pareto_front
 from experiments.run import atomic
 from sim.geography import ROAD_CLASSES
 from sim.policy.catalogue import PHASES, Phase
@@ -830,21 +831,6 @@ def tier_distribution(shares: pd.DataFrame, basic_target: float | None = 0.9) ->
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     return fig
-
-
-def pareto_front(cost: np.ndarray, outcome: np.ndarray) -> np.ndarray:
-    """Mask of the points no other point beats: none costs less (or the same) and achieves
-    more (or the same), with at least one strictly better."""
-    cost = np.asarray(cost, dtype=float)
-    outcome = np.asarray(outcome, dtype=float)
-    order = np.lexsort((-outcome, cost))  # by cost, then best outcome first
-    mask = np.zeros(len(cost), dtype=bool)
-    best = -np.inf
-    for i in order:
-        if outcome[i] > best:
-            mask[i] = True
-            best = outcome[i]
-    return mask
 
 
 def cost_frontier(
