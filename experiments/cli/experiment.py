@@ -83,7 +83,7 @@ def experiment_command(args: argparse.Namespace) -> int:
             f"  (error and traceback columns of {out / RUNS}; rerun them with --resume --retry-failed)", file=sys.stderr
         )
     if plan.spec.analysed and not getattr(args, "no_analysis", False) and len(failed) < len(table):
-        from experiments.analysis.analyze import analyze_experiment
+        from experiments.report.experiment_analysis import analyze_experiment
 
         began = time.perf_counter()
         summary = analyze_experiment(out)
@@ -94,7 +94,7 @@ def experiment_command(args: argparse.Namespace) -> int:
 
 def analyze_command(args: argparse.Namespace) -> int:
     """``countysim analyze DIR``: sensitivity, attainment, PRIM and frontier of an experiment folder."""
-    from experiments.analysis.analyze import analyze_experiment
+    from experiments.report.experiment_analysis import analyze_experiment
     from experiments.spec.methods import ANALYSIS_METHODS
     from sim.errors import InputError
 
