@@ -806,11 +806,11 @@ def cjk_font_face(text: str) -> str:
     from fontTools import subset
     from matplotlib import font_manager
 
-    from experiments.report import plots
+    from experiments.report import style
 
-    path = plots._bundled_cjk_file()
-    if path is None and plots.CJK_FAMILY is not None:
-        path = Path(font_manager.findfont(font_manager.FontProperties(family=plots.CJK_FAMILY)))
+    path = style.bundled_cjk_file()
+    if path is None and style.CJK_FAMILY is not None:
+        path = Path(font_manager.findfont(font_manager.FontProperties(family=style.CJK_FAMILY)))
     if path is None:
         return ""
     options = subset.Options()
