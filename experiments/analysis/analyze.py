@@ -2,8 +2,8 @@
 
 ``countysim experiment SPEC`` analyses an experiment folder when a Sobol', Morris or
 eFAST design (or any design with a ``sensitivity`` section) has finished; ``countysim
-analyze DIR`` calls it on any experiment folder, finished or not, as often as wanted
-(with other methods or settings: the analysis changes no run). It reads only the
+analyze DIR`` analyses any experiment folder, finished or not, as often as wanted (with
+other methods or settings: the analysis changes no run). It reads only the
 folder (manifest, design and runs tables) and writes, each file atomically::
 
     sensitivity.csv / .json    indices with confidence intervals per base, method, metric and lever;
