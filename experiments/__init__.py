@@ -13,8 +13,8 @@ Public API::
 This package imports ``sim``; ``sim`` never imports it.
 """
 
-from experiments.analysis.analyze import analyze_experiment
-from experiments.analysis.sensitivity import analyze
+from experiments.analysis.function import analyze
+from experiments.report.experiment_analysis import analyze_experiment
 from experiments.run.runner import run_experiment
 from experiments.run.store import read_runs, read_timeseries
 from experiments.spec.experiment import ExperimentSpec, load_spec

@@ -1,9 +1,9 @@
 """Analysing an experiment folder: sensitivity, target attainment, scenario discovery, frontier.
 
-``countysim experiment SPEC`` calls :func:`analyze_experiment` when a Sobol', Morris or
+``countysim experiment SPEC`` analyses an experiment folder when a Sobol', Morris or
 eFAST design (or any design with a ``sensitivity`` section) has finished; ``countysim
-analyze DIR`` calls it on any experiment folder, finished or not, as often as wanted
-(with other methods or settings: the analysis changes no run). It reads only the
+analyze DIR`` analyses any experiment folder, finished or not, as often as wanted (with
+other methods or settings: the analysis changes no run). It reads only the
 folder (manifest, design and runs tables) and writes, each file atomically::
 
     sensitivity.csv / .json    indices with confidence intervals per base, method, metric and lever;
@@ -12,7 +12,11 @@ folder (manifest, design and runs tables) and writes, each file atomically::
                                attainment_dependence.csv: the logistic model's lever effects
     prim_boxes.json            PRIM boxes where targets are met and where they are missed
     frontier.csv               design points on the cost frontier of each target indicator
-    figures/                   index bars, the Morris μ*–σ plot, attainment curves, frontiers
+
+It draws nothing: :func:`experiments.report.experiment_analysis.analyze_experiment` (the
+public ``experiments.analyze_experiment``) runs :func:`analyze_folder` and then draws the
+figures (index bars, the Morris μ*–σ plot, attainment curves, frontiers) from the
+:class:`AnalysisSummary` it returns.
 
 The 2025 targets come from the criteria file of the experiment's first base scenario
 (``sim.config.criteria``), each read from the metric column that measures it (see
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import importlib.metadata
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,44 +39,36 @@ import pandas as pd
 
 from experiments.analysis.attainment import (
     ALL_GOALS,
-    COST_INDICATORS,
     Attainment,
     Goal,
     attainment,
-    cheapest,
-    frontier,
     goals_from_criteria,
     lever_features,
     met_table,
-    point_table,
 )
 from experiments.analysis.discovery import Box, discover
-from experiments.analysis.sensitivity import (
-    INDEX_COLUMNS,
-    SensitivityResult,
-    _jsonable,
-    _records,
-    analyze_samples,
-)
+from experiments.analysis.frontier import COST_INDICATORS, cheapest, frontier, point_table
+from experiments.analysis.records import jsonable, records
+from experiments.analysis.sensitivity import INDEX_COLUMNS, SensitivityResult, analyze_samples
 from experiments.run import atomic
 from experiments.run.store import DESIGN, read_manifest, read_runs
 from experiments.spec.experiment import SensitivitySettings
 from experiments.spec.methods import DEFAULT_METHODS, READS
+from sim.config import apply_overrides, criteria_for, load_criteria, read_yaml, scenario_from_dict
 from sim.errors import InputError
 
-#: Figures of attainment curves and frontiers drawn at most (one per target).
-MAX_TARGET_FIGURES = 8
 #: Bootstrap refits of each logistic model at most (each is a full fit).
 MAX_LOGISTIC_RESAMPLES = 100
 #: PRIM boxes printed on the terminal at most (all are in prim_boxes.json).
 MAX_SUMMARY_BOXES = 4
-#: Metrics per index figure (one panel each); more make further figures.
-PANELS_PER_FIGURE = 4
 
 
 @dataclass
 class AnalysisSummary:
     """What an analysis found and wrote.
+
+    It carries what the figures are drawn from (:mod:`experiments.report.analysis_figures`),
+    so that they need not read the folder again.
 
     Attributes:
         folder: The experiment folder.
@@ -80,7 +77,14 @@ class AnalysisSummary:
         attainment: Target attainment (None when not asked for or no target was measured).
         boxes: PRIM boxes.
         frontier: Frontier points (None without a cost metric).
+        cheapest: The cheapest design point meeting every target often enough (None: none does).
         notes: Caveats, in words.
+        methods: The sensitivity methods run.
+        sensitivity_table: The table written to sensitivity.csv (every method's indices per
+            base, metric and lever; empty when no method ran).
+        ok_runs: The successful runs.
+        goals: The 2025 targets as goals on metric columns (empty when targets were not analysed).
+        points: Design points with their fiscal cost (None without a cost metric).
     """
 
     folder: Path
@@ -91,6 +95,11 @@ class AnalysisSummary:
     frontier: pd.DataFrame | None = None
     cheapest: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
+    methods: list[str] = field(default_factory=list)
+    sensitivity_table: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["base", *INDEX_COLUMNS]))
+    ok_runs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    goals: list[Goal] = field(default_factory=list)
+    points: pd.DataFrame | None = None
 
     def text(self) -> str:
         """A plain-language summary for the terminal."""
@@ -142,8 +151,6 @@ def _finite(v: Any) -> bool:
 
 def _versions() -> dict[str, str]:
     """Versions of the libraries the analysis ran on (recorded with its outputs)."""
-    import importlib.metadata
-
     out = {}
     for name in ("SALib", "scikit-learn", "ema-workbench", "numpy", "scipy", "pandas"):
         try:
@@ -242,8 +249,6 @@ def sensitivity_tables(
 
 def _criteria(manifest: dict[str, Any], notes: list[str]) -> tuple[Any, dt.date | None]:
     """The criteria of the first base scenario, and the runs' last day (None if unknown)."""
-    from sim.config import apply_overrides, criteria_for, load_criteria, read_yaml, scenario_from_dict
-
     levers = list(manifest.get("columns", {}).get("levers", {}))
     if any(p.startswith("timeline.") or p.startswith("evaluation.") for p in levers):
         notes.append(
@@ -285,181 +290,35 @@ def _cost_columns(metrics: dict[str, dict[str, Any]], settings: SensitivitySetti
     return list(out.values())
 
 
-# --- figures --------------------------------------------------------------------------------------
+# --- the whole analysis, stage by stage ------------------------------------------------------------
 
 
-def morris_figure(table: pd.DataFrame) -> Any:
-    """Morris μ* against σ per lever, one panel per metric, with μ*'s interval.
+@dataclass
+class _Folder:
+    """An experiment folder as the analysis reads it: manifest, settings, runs and design."""
 
-    Levers far right matter; levers high up act non-linearly or through interactions;
-    levers near the origin can be fixed. Axes are μ* and σ as shares of the largest μ*
-    of the metric, so panels compare.
-    """
-    import matplotlib.pyplot as plt
-
-    from experiments.report import plots
-
-    metrics = list(dict.fromkeys(table["metric"]))
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.3 * len(metrics) + 0.8, 4.4), squeeze=False)
-    for ax, metric in zip(axes.flat, metrics, strict=True):
-        sub = table[table["metric"] == metric]
-        top = float(sub["mu_star"].max()) or 1.0
-        x = sub["mu_star"] / top
-        y = sub["sigma"] / top
-        ax.errorbar(x, y, xerr=sub["mu_star_conf"] / top, fmt="o", mfc="white", color="black", capsize=2.5)
-        for xi, yi, name in zip(x, y, sub["parameter"], strict=True):
-            ax.annotate(str(name).split(".")[-1], (xi, yi), textcoords="offset points", xytext=(4, 3), fontsize=7)
-        lim = max(1.05, float(np.nanmax(y)) * 1.1 if len(y) else 1.05)
-        ax.plot([0, lim], [0, lim], ls=":", color="0.5", lw=0.8)
-        ax.set_xlim(-0.03, 1.15)
-        ax.set_ylim(-0.03, lim)
-        ax.set_xlabel("μ* (share of the largest)", fontsize=8)
-        ax.set_ylabel("σ (share of the largest μ*)", fontsize=8)
-        ax.set_title(plots.label(metric), fontsize=8.5)
-        ax.grid(alpha=0.3)
-    fig.suptitle("Morris screening (敏感性筛选): effect μ* against spread σ", fontsize=10)
-    fig.tight_layout()
-    return fig
+    path: Path
+    manifest: dict[str, Any]
+    settings: SensitivitySettings
+    design: str
+    design_info: dict[str, Any]
+    methods: list[str]
+    runs: pd.DataFrame
+    ok: pd.DataFrame
+    levers: list[str]
+    metric_defs: dict[str, dict[str, Any]]
+    analysed: list[str]
+    seed: int
+    replicates: int
+    design_table: pd.DataFrame
 
 
-def moment_independent_figure(table: pd.DataFrame) -> Any:
-    """PAWN and delta indices per lever with their intervals, one panel per metric."""
-    import matplotlib.pyplot as plt
-
-    from experiments.report import plots
-
-    metrics = list(dict.fromkeys(table["metric"]))
-    params = list(dict.fromkeys(table["parameter"]))
-    cols = [(c, f"{c}_conf", hatch) for c, hatch in (("pawn", "//"), ("delta", "")) if c in table.columns]
-    fig, axes = plt.subplots(
-        1, len(metrics), figsize=(4.2 * len(metrics) + 1.5, 0.45 * len(params) + 1.8), sharey=True, squeeze=False
-    )
-    for ax, metric in zip(axes.flat, metrics, strict=True):
-        sub = table[table["metric"] == metric].set_index("parameter").reindex(params)
-        ypos = np.arange(len(params))
-        h = 0.8 / max(1, len(cols))
-        for i, (c, conf, hatch) in enumerate(cols):
-            ax.barh(
-                ypos + (i - (len(cols) - 1) / 2) * h, sub[c], height=h, xerr=sub[conf], capsize=2.5,
-                color="white" if hatch else "0.45", edgecolor="black", hatch=hatch, label=c,
-            )  # fmt: skip
-        ax.set_yticks(ypos, params, fontsize=8)
-        ax.invert_yaxis()
-        ax.set_title(plots.label(metric), fontsize=8.5)
-        ax.set_xlabel("index (bars: confidence interval)", fontsize=8)
-        ax.grid(axis="x", alpha=0.3)
-    axes.flat[0].legend(fontsize=7, loc="lower right")
-    fig.suptitle("Which levers matter: moment-independent indices (PAWN, delta)", fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-def _figures(
-    folder: Path,
-    table: pd.DataFrame,
-    methods: list[str],
-    ok: pd.DataFrame,
-    goals: list[Goal],
-    att: Attainment | None,
-    points: pd.DataFrame | None,
-) -> list[Path]:
-    from experiments.report import plots
-
-    out_dir = folder / "figures"
-    out_dir.mkdir(exist_ok=True)
-    # figures of an earlier analysis (other methods, metrics or targets) would mislead
-    for pattern in ("sensitivity_*.*", "morris_mu_sigma.*", "target_*_attainment.*", "target_*_frontier.*"):
-        for old in out_dir.glob(pattern):
-            old.unlink(missing_ok=True)
-    paths: list[Path] = []
-    first = table[table["base"] == table["base"].iloc[0]] if len(table) else table
-    if len(first) and first[["S1", "ST"]].notna().any().any():
-        name = "sensitivity_" + "_".join(m for m in methods if m in ("sobol", "efast"))
-        shown = first.dropna(subset=["ST"])
-        metrics = list(dict.fromkeys(shown["metric"]))
-        for i in range(0, len(metrics), PANELS_PER_FIGURE):
-            part = metrics[i : i + PANELS_PER_FIGURE]
-            suffix = f"_{i // PANELS_PER_FIGURE + 1}" if len(metrics) > PANELS_PER_FIGURE else ""
-            paths += plots.save(plots.sensitivity_bars(shown, part), out_dir, name + suffix)
-    if "morris" in methods and "mu_star" in first.columns:
-        paths += plots.save(morris_figure(first.dropna(subset=["mu_star"])), out_dir, "morris_mu_sigma")
-    if any(m in methods for m in ("pawn", "delta")):
-        cols = [c for c in ("pawn", "delta") if c in first.columns]
-        paths += plots.save(
-            moment_independent_figure(first.dropna(subset=cols, how="all")), out_dir, "sensitivity_pawn_delta"
-        )
-    if att is None or not goals:
-        return paths
-    dep = att.dependence
-    probs = att.probabilities.set_index("goal")
-    drawn = 0
-    for g in goals:
-        p = probs.loc[g.name, "probability"] if g.name in probs.index else np.nan
-        sub = dep[(dep["goal"] == g.name) & dep["lever"].isin(ok.columns)]
-        if not (0 < p < 1) or sub.empty or drawn >= MAX_TARGET_FIGURES:
-            continue
-        lever = str(sub.loc[sub["effect"].abs().idxmax(), "lever"])
-        if not (pd.api.types.is_numeric_dtype(ok[lever]) or pd.api.types.is_bool_dtype(ok[lever])):
-            continue
-        frame = ok.copy()
-        if g.op == ">":
-            frame[f"{g.name} met"] = g.met(frame[g.column])
-            fig = plots.attainment_curve(frame, lever, f"{g.name} met", 1.0, ">=")
-        else:
-            fig = plots.attainment_curve(frame, lever, g.column, g.threshold, g.op)
-        paths += plots.save(fig, out_dir, f"target_{g.name}_attainment")
-        drawn += 1
-    if points is not None and "fiscal_cost" in points.columns:
-        for g in goals[:MAX_TARGET_FIGURES]:
-            sub = points.dropna(subset=["fiscal_cost", g.column])
-            if sub[g.column].nunique() < 2 or sub["fiscal_cost"].nunique() < 2:
-                continue
-            if g.better == "min":
-                sub = sub.assign(**{g.column: -sub[g.column]})
-            paths += plots.save(plots.cost_frontier(sub, "fiscal_cost", g.column), out_dir, f"target_{g.name}_frontier")
-    return paths
-
-
-# --- the whole analysis ---------------------------------------------------------------------------
-
-
-def analyze_experiment(
-    folder: str | Path,
-    *,
-    methods: list[str] | None = None,
-    resamples: int | None = None,
-    tolerance: float | None = None,
-    conf_level: float | None = None,
-    targets: bool | None = None,
-    figures: bool = True,
-) -> AnalysisSummary:
-    """Analyse an experiment folder and write the results into it.
-
-    Args:
-        folder: An experiment folder (``countysim experiment`` output).
-        methods: Sensitivity methods (default: the spec's ``sensitivity.methods``, else by
-            design: sobol → sobol, morris → morris, efast → efast, lhs → pawn and delta;
-            other designs get no indices).
-        resamples: Bootstrap resamples (default: the spec's, else 200).
-        tolerance: Convergence tolerance (default: the spec's, else 0.1).
-        conf_level: Confidence level (default: the spec's, else 0.95).
-        targets: Attainment, PRIM and frontier (default: the spec's, else on).
-        figures: Draw figures into ``folder/figures``.
-
-    Raises:
-        InputError: Not an experiment folder, no finished runs, or a method the design
-            cannot feed; the message names the folder and the option.
-    """
-    folder = Path(folder)
+def _read_folder(folder: Path, overrides: dict[str, Any], notes: list[str]) -> _Folder:
+    """Read and check the folder (settings, methods, runs, metrics), noting an unfinished experiment."""
     manifest = read_manifest(folder)
     if manifest.get("kind") != "experiment":
         raise InputError("is not an experiment folder (its manifest is not an experiment's)", folder)
-    settings = _settings(
-        manifest,
-        {"methods": methods, "resamples": resamples, "tolerance": tolerance, "conf_level": conf_level,
-         "targets": targets},
-        folder,
-    )  # fmt: skip
+    settings = _settings(manifest, overrides, folder)
     design_info = manifest["design"]
     design = design_info["method"]
     chosen = _methods(design, settings, folder)
@@ -467,12 +326,9 @@ def analyze_experiment(
     ok = runs[runs["status"] == "ok"]
     if ok.empty:
         raise InputError("holds no successful run to analyse", folder)
-    summary = AnalysisSummary(folder)
-    notes = summary.notes
     total = manifest.get("runs", {}).get("total")
     if total is not None and len(runs) < total:
         notes.append(f"the experiment is unfinished: {len(runs)} of {total} runs recorded")
-    levers = list(manifest.get("columns", {}).get("levers", {}))
     metric_defs: dict[str, dict[str, Any]] = manifest.get("columns", {}).get("metrics", {})
     numeric = [c for c, d in metric_defs.items() if d.get("stat") != "first_reaching" and c in runs.columns]
     analysed = list(settings.metrics) if settings.metrics is not None else numeric
@@ -483,126 +339,193 @@ def analyze_experiment(
             folder,
             "sensitivity.metrics",
         )
-    seed = int(manifest.get("spec", {}).get("seed", 1))
-    replicates = int(manifest.get("runs", {}).get("replicates", 1))
-    design_table = pd.read_parquet(folder / DESIGN)
+    return _Folder(
+        folder, manifest, settings, design, design_info, chosen, runs, ok,
+        levers=list(manifest.get("columns", {}).get("levers", {})), metric_defs=metric_defs, analysed=analysed,
+        seed=int(manifest.get("spec", {}).get("seed", 1)), replicates=int(manifest.get("runs", {}).get("replicates", 1)),
+        design_table=pd.read_parquet(folder / DESIGN),
+    )  # fmt: skip
 
-    # sensitivity, per base
-    if chosen:
-        problem = design_info.get("salib_problem")
-        if problem is None:
-            raise InputError(f"a {design} design has no sample to analyse", folder, "--methods")
-        k = int(problem["num_vars"])
-        n_points = int(design_info["design_points"])
-        labels = [b["label"] for b in manifest.get("bases", [])] or list(dict.fromkeys(design_table["base"]))
-        unit_cols = [f"unit:{p}" for p in problem["names"]]
-        for b, label in enumerate(labels):
-            ids = list(range(b * n_points, (b + 1) * n_points))
-            rows = design_table.set_index("point").reindex(ids)
-            x = rows[unit_cols].to_numpy(dtype=float)
-            outputs = _outputs(runs, analysed, ids, replicates)
-            for mi, method in enumerate(chosen):
-                n = _sample_size(design, design_info["settings"], method, n_points, k)
-                try:
-                    result = analyze_samples(
-                        method, problem, x, outputs, n,
-                        second_order=bool(design_info["settings"].get("second_order")) and method == "sobol",
-                        levels=int(design_info["settings"].get("levels", 4)), resamples=settings.resamples,
-                        conf_level=settings.conf_level, tolerance=settings.tolerance, seed=seed + 1000 * b + mi,
-                        source=str(folder),
-                    )  # fmt: skip
-                except InputError as err:
-                    where = "--methods" if methods is not None else "design.samples"
-                    raise InputError(f"{method} cannot analyse this design: {err.message}", folder, where) from None
-                summary.sensitivity[(label, method)] = result
-        table = sensitivity_tables(summary.sensitivity)
-        index_cols = [c for c in INDEX_COLUMNS[2:] if c in table.columns]
-        empty = table[index_cols].isna().all(axis=1)
-        if empty.any():
-            notes.append(
-                f"no indices for {', '.join(sorted(set(table.loc[empty, 'metric'])))} (see the verdicts): "
-                "left out of sensitivity.csv"
+
+def _sensitivity(f: _Folder, where: str) -> dict[tuple[str, str], SensitivityResult]:
+    """Every chosen method on every base scenario's part of the design.
+
+    Args:
+        f: The folder.
+        where: The option to name when a method cannot analyse the design.
+    """
+    problem = f.design_info.get("salib_problem")
+    if problem is None:
+        raise InputError(f"a {f.design} design has no sample to analyse", f.path, "--methods")
+    k = int(problem["num_vars"])
+    n_points = int(f.design_info["design_points"])
+    labels = [b["label"] for b in f.manifest.get("bases", [])] or list(dict.fromkeys(f.design_table["base"]))
+    unit_cols = [f"unit:{p}" for p in problem["names"]]
+    design_settings = f.design_info["settings"]
+    results: dict[tuple[str, str], SensitivityResult] = {}
+    for b, label in enumerate(labels):
+        ids = list(range(b * n_points, (b + 1) * n_points))
+        rows = f.design_table.set_index("point").reindex(ids)
+        x = rows[unit_cols].to_numpy(dtype=float)
+        outputs = _outputs(f.runs, f.analysed, ids, f.replicates)
+        for mi, method in enumerate(f.methods):
+            n = _sample_size(f.design, design_settings, method, n_points, k)
+            try:
+                results[(label, method)] = analyze_samples(
+                    method, problem, x, outputs, n,
+                    second_order=bool(design_settings.get("second_order")) and method == "sobol",
+                    levels=int(design_settings.get("levels", 4)), resamples=f.settings.resamples,
+                    conf_level=f.settings.conf_level, tolerance=f.settings.tolerance, seed=f.seed + 1000 * b + mi,
+                    source=str(f.path),
+                )  # fmt: skip
+            except InputError as err:
+                raise InputError(f"{method} cannot analyse this design: {err.message}", f.path, where) from None
+    return results
+
+
+def _write_sensitivity(f: _Folder, summary: AnalysisSummary) -> pd.DataFrame:
+    """Write sensitivity.csv (metrics without indices left out, in a note) and sensitivity.json;
+    returns the table written."""
+    table = sensitivity_tables(summary.sensitivity)
+    index_cols = [c for c in INDEX_COLUMNS[2:] if c in table.columns]
+    empty = table[index_cols].isna().all(axis=1)
+    if empty.any():
+        summary.notes.append(
+            f"no indices for {', '.join(sorted(set(table.loc[empty, 'metric'])))} (see the verdicts): "
+            "left out of sensitivity.csv"
+        )
+        table = table[~empty].reset_index(drop=True)
+    atomic.write_text(f.path / "sensitivity.csv", table.to_csv(index=False))
+    payload = {
+        "experiment": f.manifest.get("name"),
+        "design": f.design,
+        "methods": f.methods,
+        "settings": json.loads(f.settings.model_dump_json()),
+        "versions": _versions(),
+        "enough": all(r.enough for r in summary.sensitivity.values()) if summary.sensitivity else False,
+        "verdict": " ".join(r.verdict for r in summary.sensitivity.values()),
+        "results": [{"base": base, **r.to_dict()} for (base, _), r in summary.sensitivity.items()],
+        "indices": records(table),
+        "notes": summary.notes,
+    }
+    atomic.write_json(f.path / "sensitivity.json", jsonable(payload))
+    summary.files += [f.path / "sensitivity.csv", f.path / "sensitivity.json"]
+    return table
+
+
+def _targets(f: _Folder, summary: AnalysisSummary) -> tuple[Attainment, pd.DataFrame]:
+    """Goals, attainment and PRIM boxes into the summary; returns the attainment and the met table."""
+    criteria, run_end = _criteria(f.manifest, summary.notes)
+    goals, missing = goals_from_criteria(criteria, f.metric_defs, run_end)
+    features = _unit_features(f.design_table, f.ok, f.levers) if f.design_info.get("salib_problem") else None
+    if features is None:
+        features = lever_features(f.ok, f.levers)
+    att = attainment(
+        f.ok, goals, features, resamples=min(f.settings.resamples, MAX_LOGISTIC_RESAMPLES),
+        conf_level=f.settings.conf_level, seed=f.seed, missing=missing,
+    )  # fmt: skip
+    summary.goals, summary.attainment = goals, att
+    met = met_table(f.ok, goals)
+    if goals:
+        summary.boxes = discover(f.ok[f.levers], met, density=f.settings.density) if f.levers else []
+    return att, met
+
+
+def _frontier(f: _Folder, summary: AnalysisSummary, met: pd.DataFrame, cost_cols: list[str]) -> None:
+    """Design points, their cost frontier and the cheapest point meeting every target, into the summary."""
+    goals = summary.goals
+    if goals and cost_cols:
+        columns = list(dict.fromkeys([g.column for g in goals] + cost_cols))
+        points = point_table(f.runs, f.levers, columns, met)
+        points["fiscal_cost"] = points[cost_cols].sum(axis=1, min_count=len(cost_cols))
+        summary.points = points
+        summary.frontier = frontier(points, "fiscal_cost", goals)
+        summary.cheapest = cheapest(points, "fiscal_cost", f.settings.probability)
+        if f.replicates < 3:
+            summary.notes.append(
+                f"{f.replicates} replicate(s) per point: a point's chance of meeting every target moves in steps "
+                f"of 1/{f.replicates}; use more replicates for the cheapest-setting answer"
             )
-            table = table[~empty].reset_index(drop=True)
-        atomic.write_text(folder / "sensitivity.csv", table.to_csv(index=False))
-        payload = {
-            "experiment": manifest.get("name"),
-            "design": design,
-            "methods": chosen,
-            "settings": json.loads(settings.model_dump_json()),
-            "versions": _versions(),
-            "enough": all(r.enough for r in summary.sensitivity.values()) if summary.sensitivity else False,
-            "verdict": " ".join(r.verdict for r in summary.sensitivity.values()),
-            "results": [{"base": base, **r.to_dict()} for (base, _), r in summary.sensitivity.items()],
-            "indices": _records(table),
-            "notes": notes,
-        }
-        atomic.write_json(folder / "sensitivity.json", _jsonable(payload))
-        summary.files += [folder / "sensitivity.csv", folder / "sensitivity.json"]
+    elif goals:
+        summary.notes.append(
+            "no fiscal cost metric: add {indicator: subsidy_spent, stat: final} and "
+            "{indicator: funds_leaked, stat: final} to the metrics for the cost frontier"
+        )
+
+
+def _write_targets(f: _Folder, summary: AnalysisSummary, att: Attainment, cost_cols: list[str]) -> None:
+    """Write attainment.csv/.json, attainment_dependence.csv, prim_boxes.json and frontier.csv."""
+    folder = f.path
+    atomic.write_text(folder / "attainment.csv", att.probabilities.to_csv(index=False))
+    atomic.write_text(folder / "attainment_dependence.csv", att.dependence.to_csv(index=False))
+    atomic.write_json(
+        folder / "attainment.json",
+        jsonable(
+            {
+                **att.to_dict(),
+                "goals": [g.__dict__ for g in summary.goals],
+                "probability_wanted": f.settings.probability,
+                "cheapest_meeting_all": summary.cheapest,
+                "cost_columns": cost_cols,
+                "versions": _versions(),
+            }
+        ),
+    )
+    atomic.write_json(
+        folder / "prim_boxes.json",
+        {"density_wanted": f.settings.density, "boxes": [b.to_dict() for b in summary.boxes]},
+    )
+    written = ("attainment.csv", "attainment_dependence.csv", "attainment.json", "prim_boxes.json")
+    summary.files += [folder / name for name in written]
+    if summary.frontier is not None:
+        atomic.write_text(folder / "frontier.csv", summary.frontier.to_csv(index=False))
+        summary.files.append(folder / "frontier.csv")
+
+
+def analyze_folder(
+    folder: str | Path,
+    *,
+    methods: list[str] | None = None,
+    resamples: int | None = None,
+    tolerance: float | None = None,
+    conf_level: float | None = None,
+    targets: bool | None = None,
+) -> AnalysisSummary:
+    """Analyse an experiment folder and write the result tables into it (no figures: see
+    :func:`experiments.report.experiment_analysis.analyze_experiment`).
+
+    The stages: read and check the folder and the settings → sensitivity per base scenario
+    (sensitivity.csv/.json) → targets: attainment, PRIM boxes and the cost frontier
+    (attainment*, prim_boxes.json, frontier.csv).
+
+    Args:
+        folder: An experiment folder (``countysim experiment`` output).
+        methods: Sensitivity methods (default: the spec's ``sensitivity.methods``, else by
+            design: sobol → sobol, morris → morris, efast → efast, lhs → pawn and delta;
+            other designs get no indices).
+        resamples: Bootstrap resamples (default: the spec's, else 200).
+        tolerance: Convergence tolerance (default: the spec's, else 0.1).
+        conf_level: Confidence level (default: the spec's, else 0.95).
+        targets: Attainment, PRIM and frontier (default: the spec's, else on).
+
+    Raises:
+        InputError: Not an experiment folder, no finished runs, or a method the design
+            cannot feed; the message names the folder and the option.
+    """
+    folder = Path(folder)
+    summary = AnalysisSummary(folder)
+    overrides = {"methods": methods, "resamples": resamples, "tolerance": tolerance, "conf_level": conf_level,
+                 "targets": targets}  # fmt: skip
+    f = _read_folder(folder, overrides, summary.notes)
+    summary.methods, summary.ok_runs = f.methods, f.ok
+    if f.methods:
+        summary.sensitivity = _sensitivity(f, "--methods" if methods is not None else "design.samples")
+        summary.sensitivity_table = _write_sensitivity(f, summary)
     else:
-        table = pd.DataFrame(columns=["base", *INDEX_COLUMNS])
-        notes.append(f"no sensitivity method reads a {design} design; only the targets are analysed")
-
-    # targets: attainment, PRIM, frontier
-    goals: list[Goal] = []
-    points = None
-    if settings.targets:
-        criteria, run_end = _criteria(manifest, notes)
-        goals, missing = goals_from_criteria(criteria, metric_defs, run_end)
-        features = _unit_features(design_table, ok, levers) if design_info.get("salib_problem") else None
-        if features is None:
-            features = lever_features(ok, levers)
-        att = attainment(
-            ok, goals, features, resamples=min(settings.resamples, MAX_LOGISTIC_RESAMPLES),
-            conf_level=settings.conf_level, seed=seed, missing=missing,
-        )  # fmt: skip
-        summary.attainment = att
-        met = met_table(ok, goals)
-        if goals:
-            summary.boxes = discover(ok[levers], met, density=settings.density) if levers else []
-        cost_cols = _cost_columns(metric_defs, settings)
-        front = None
-        if goals and cost_cols:
-            points = point_table(runs, levers, list(dict.fromkeys([g.column for g in goals] + cost_cols)), met)
-            points["fiscal_cost"] = points[cost_cols].sum(axis=1, min_count=len(cost_cols))
-            front = frontier(points, "fiscal_cost", goals)
-            summary.frontier = front
-            summary.cheapest = cheapest(points, "fiscal_cost", settings.probability)
-            if replicates < 3:
-                notes.append(
-                    f"{replicates} replicate(s) per point: a point's chance of meeting every target moves in steps "
-                    f"of 1/{replicates}; use more replicates for the cheapest-setting answer"
-                )
-        elif goals:
-            notes.append(
-                "no fiscal cost metric: add {indicator: subsidy_spent, stat: final} and "
-                "{indicator: funds_leaked, stat: final} to the metrics for the cost frontier"
-            )
-        probs = att.probabilities
-        atomic.write_text(folder / "attainment.csv", probs.to_csv(index=False))
-        atomic.write_text(folder / "attainment_dependence.csv", att.dependence.to_csv(index=False))
-        atomic.write_json(
-            folder / "attainment.json",
-            _jsonable(
-                {
-                    **att.to_dict(),
-                    "goals": [g.__dict__ for g in goals],
-                    "probability_wanted": settings.probability,
-                    "cheapest_meeting_all": summary.cheapest,
-                    "cost_columns": cost_cols,
-                    "versions": _versions(),
-                }
-            ),
-        )
-        atomic.write_json(
-            folder / "prim_boxes.json",
-            {"density_wanted": settings.density, "boxes": [b.to_dict() for b in summary.boxes]},
-        )
-        summary.files += [folder / f for f in ("attainment.csv", "attainment_dependence.csv", "attainment.json",
-                                              "prim_boxes.json")]  # fmt: skip
-        if front is not None:
-            atomic.write_text(folder / "frontier.csv", front.to_csv(index=False))
-            summary.files.append(folder / "frontier.csv")
-    if figures:
-        summary.files += _figures(folder, table, chosen, ok, goals, summary.attainment, points)
+        summary.notes.append(f"no sensitivity method reads a {f.design} design; only the targets are analysed")
+    if f.settings.targets:
+        att, met = _targets(f, summary)
+        cost_cols = _cost_columns(f.metric_defs, f.settings)
+        _frontier(f, summary, met, cost_cols)
+        _write_targets(f, summary, att, cost_cols)
     return summary

@@ -11,9 +11,9 @@ means on a single run's scoreboard.
   it, with a Wilson interval, over the sampled levers and seeds; and its dependence on
   each lever from a logistic regression (scikit-learn) on the levers scaled to [0, 1], with
   bootstrap intervals of the coefficients and the model's cross-validated ROC AUC.
-* :func:`frontier` and :func:`cheapest`: the design points on the Pareto front of fiscal
-  cost against each target indicator, and the cheapest point that meets every goal with
-  a chosen probability.
+
+What meeting them costs (the Pareto front of fiscal cost against each target indicator, the
+cheapest point meeting every goal) is :mod:`experiments.analysis.frontier`.
 """
 
 from __future__ import annotations
@@ -27,16 +27,15 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from experiments.analysis.sensitivity import one_blas_thread
+from experiments.analysis.records import jsonable, records
+from experiments.analysis.threads import one_blas_thread
 from sim.errors import InputError
+from sim.policy.indicators import BY_NAME
 
 Op = Literal[">=", "<=", ">"]
 
 #: The composite goal: every measured goal met in the same run.
 ALL_GOALS = "all_targets"
-#: Indicators whose end values add up to the fiscal cost (sim.policy.evaluation's definition:
-#: subsidy that reached its purpose plus leaked funds not clawed back).
-COST_INDICATORS = ("subsidy_spent", "funds_leaked")
 #: Regularisation of the logistic model (scikit-learn's C). Levers are scaled to [0, 1], so
 #: a coefficient is the change in log-odds across a lever's whole range; a mild penalty
 #: keeps it finite when a lever separates met from missed runs perfectly.
@@ -101,8 +100,6 @@ def goals_from_criteria(
     Returns:
         The goals, and the targets no column measures, each with what to add to the spec.
     """
-    from sim.policy.indicators import BY_NAME
-
     by: dt.date = criteria.targets_2025.by
     ends_in_time = run_end is None or run_end <= by
     goals: list[Goal] = []
@@ -181,7 +178,7 @@ def wilson(successes: float, n: float, conf_level: float = 0.95) -> tuple[float,
     """Wilson score interval of a share (honest near 0 and 1, where attainment often sits)."""
     if n <= 0:
         return float("nan"), float("nan")
-    from scipy.stats import norm
+    from scipy.stats import norm  # heavy (about a second): imported by the analyses that use it
 
     z = float(norm.ppf(0.5 + conf_level / 2))
     p = successes / n
@@ -216,12 +213,10 @@ class Attainment:
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        from experiments.analysis.sensitivity import _jsonable, _records
-
-        return _jsonable(
+        return jsonable(
             {
-                "probabilities": _records(self.probabilities),
-                "dependence": _records(self.dependence),
+                "probabilities": records(self.probabilities),
+                "dependence": records(self.dependence),
                 "unmeasured_targets": self.missing,
                 "notes": self.notes,
             }
@@ -229,13 +224,14 @@ class Attainment:
 
 
 def _fit_logistic(x: np.ndarray, y: np.ndarray, seed: int) -> Any:
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import LogisticRegression  # scikit-learn is slow to import: only here
 
     model = LogisticRegression(C=LOGISTIC_C, solver="newton-cholesky", max_iter=200, random_state=seed)
     return model.fit(x, y)
 
 
 def _auc(x: np.ndarray, y: np.ndarray, seed: int) -> float | None:
+    # scikit-learn is slow to import: only here
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_score
 
@@ -251,7 +247,7 @@ def _auc(x: np.ndarray, y: np.ndarray, seed: int) -> float | None:
 def _dependence(
     name: str, features: pd.DataFrame, y: np.ndarray, resamples: int, conf_level: float, seed: int
 ) -> tuple[list[dict[str, Any]], float | None]:
-    from scipy.stats import norm
+    from scipy.stats import norm  # heavy (about a second): imported by the analyses that use it
 
     x = features.to_numpy(dtype=float)
     model = _fit_logistic(x, y, seed)
@@ -291,6 +287,37 @@ def _dependence(
             }
         )
     return rows, _auc(x, y, seed)
+
+
+#: Columns of :attr:`Attainment.dependence`.
+DEPENDENCE_COLUMNS = (
+    "goal",
+    "lever",
+    "coef",
+    "coef_conf",
+    "odds_ratio",
+    "p_at_low",
+    "p_at_high",
+    "effect",
+    "direction",
+)
+
+
+def _probability_row(name: str, goal: Goal | None, n: int, met: int, conf_level: float) -> dict[str, Any]:
+    """A goal's row of :attr:`Attainment.probabilities` (its AUC is filled in by the caller)."""
+    lo, hi = wilson(met, n, conf_level)
+    return {
+        "goal": name,
+        "test": goal.describe() if goal else "every goal above met in the same run",
+        "column": goal.column if goal else None,
+        "indicator": goal.indicator if goal else None,
+        "runs": n,
+        "met": met,
+        "probability": met / n if n else float("nan"),
+        "ci_low": lo,
+        "ci_high": hi,
+        "auc": None,
+    }
 
 
 def attainment(
@@ -336,20 +363,7 @@ def attainment(
         have = np.isfinite(y_all)
         y = y_all[have].astype(int)
         n, met = int(have.sum()), int(y.sum())
-        lo, hi = wilson(met, n, conf_level)
-        g = by_name.get(name)
-        row: dict[str, Any] = {
-            "goal": name,
-            "test": g.describe() if g else "every goal above met in the same run",
-            "column": g.column if g else None,
-            "indicator": g.indicator if g else None,
-            "runs": n,
-            "met": met,
-            "probability": met / n if n else float("nan"),
-            "ci_low": lo,
-            "ci_high": hi,
-            "auc": None,
-        }
+        row = _probability_row(name, by_name.get(name), n, met, conf_level)
         if 0 < met < n and features.shape[1]:
             with warnings.catch_warnings(), one_blas_thread():
                 warnings.simplefilter("ignore")
@@ -360,72 +374,5 @@ def attainment(
             word = "met in every run" if met == n else "missed in every run"
             notes.append(f"{name}: {word}; the levers cannot explain a chance that never changes")
         prob_rows.append(row)
-    dependence = pd.DataFrame(
-        dep_rows,
-        columns=["goal", "lever", "coef", "coef_conf", "odds_ratio", "p_at_low", "p_at_high", "effect", "direction"],
-    )
+    dependence = pd.DataFrame(dep_rows, columns=list(DEPENDENCE_COLUMNS))
     return Attainment(pd.DataFrame(prob_rows), dependence, list(missing or []), notes)
-
-
-# --- cost-effectiveness frontier ----------------------------------------------------------------
-
-
-def point_table(
-    runs: pd.DataFrame, levers: list[str], columns: list[str], met: pd.DataFrame | None = None
-) -> pd.DataFrame:
-    """Design points: lever values, the mean of ``columns`` over their finished runs, the
-    number of runs, and (with ``met``) the share of runs meeting every goal."""
-    ok = runs[runs["status"] == "ok"] if "status" in runs.columns else runs
-    keys = [c for c in ("base", "point") if c in ok.columns] or ["point"]
-    frame = ok[keys + levers + columns].copy()
-    if met is not None and ALL_GOALS in met.columns:
-        frame["p_all_targets"] = met.loc[ok.index, ALL_GOALS]
-    agg: dict[str, Any] = {lv: "first" for lv in levers}
-    agg.update({c: "mean" for c in columns})
-    if "p_all_targets" in frame.columns:
-        agg["p_all_targets"] = "mean"
-    out = frame.groupby(keys, sort=True).agg(agg)
-    out["runs"] = frame.groupby(keys, sort=True).size()
-    return out.reset_index()
-
-
-def frontier(points: pd.DataFrame, cost: str, goals: list[Goal]) -> pd.DataFrame:
-    """The points on the Pareto front of cost against each goal's column: no other point
-    costs as little or less and does as well or better (the direction the goal wants).
-
-    Returns:
-        One row per goal and frontier point: goal, column, cost, value, then the point's
-        keys, levers and runs; sorted by goal and cost.
-    """
-    from experiments.report.plots import pareto_front
-
-    rows = []
-    for g in goals:
-        sub = points.dropna(subset=[cost, g.column])
-        if sub.empty:
-            continue
-        value = sub[g.column].to_numpy(dtype=float)
-        mask = pareto_front(sub[cost].to_numpy(dtype=float), value if g.better == "max" else -value)
-        front = sub[mask].copy()
-        front.insert(0, "value", front[g.column])
-        front.insert(0, "cost", front[cost])
-        front.insert(0, "column", g.column)
-        front.insert(0, "goal", g.name)
-        rows.append(front.sort_values("cost"))
-    if not rows:
-        return pd.DataFrame(columns=["goal", "column", "cost", "value"])
-    out = pd.concat(rows, ignore_index=True)
-    drop = [c for g in goals for c in [g.column] if c in out.columns] + ([cost] if cost in out.columns else [])
-    return out.drop(columns=list(dict.fromkeys(drop)))
-
-
-def cheapest(points: pd.DataFrame, cost: str, probability: float) -> dict[str, Any] | None:
-    """The cheapest point whose runs meet every goal with at least ``probability`` (share
-    of its replicates), or None when no point does."""
-    if "p_all_targets" not in points.columns:
-        return None
-    ok = points[(points["p_all_targets"] >= probability) & points[cost].notna()]
-    if ok.empty:
-        return None
-    best = ok.sort_values([cost, "p_all_targets"], ascending=[True, False]).iloc[0]
-    return {k: (v.item() if hasattr(v, "item") else v) for k, v in best.to_dict().items()}

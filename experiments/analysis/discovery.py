@@ -38,7 +38,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.analysis.sensitivity import one_blas_thread
+from experiments.analysis.records import jsonable
+from experiments.analysis.threads import one_blas_thread
 from sim.errors import InputError
 
 #: Smallest share of runs a box may hold (PRIM's ``mass_min``).
@@ -102,16 +103,14 @@ class Box:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        from experiments.analysis.sensitivity import _jsonable
-
-        return _jsonable({**asdict(self), "description": self.describe()})
+        return jsonable({**asdict(self), "description": self.describe()})
 
 
 def _prim_module() -> Any:
     with warnings.catch_warnings():
         # the workbench warns at import that optional parallel back-ends are missing
         warnings.simplefilter("ignore")
-        from ema_workbench.analysis import prim
+        from ema_workbench.analysis import prim  # slow to import (see the module docstring): only here
 
     return prim
 
@@ -155,12 +154,7 @@ def find_box(
         InputError: ``x`` and ``y`` differ in length, or a setting is out of range.
     """
     y = np.asarray(y, dtype=bool)
-    if len(y) != len(x):
-        raise InputError(f"{len(x)} runs of levers but {len(y)} outcomes", "prim", "y")
-    if not 0 < density <= 1:
-        raise InputError(f"density must lie in (0, 1] (got {density})", "prim", "density")
-    if not 0 < mass_min < 1:
-        raise InputError(f"mass_min must lie in (0, 1) (got {mass_min})", "prim", "mass_min")
+    _check(x, y, density, mass_min)
     if y.sum() < MIN_CASES or (~y).sum() < MIN_CASES:
         return None
     inputs = _inputs(x)
@@ -168,6 +162,41 @@ def find_box(
     if not varying:
         return None
     inputs = inputs[varying]
+    box = _peel(inputs, y, mass_min)
+    if box is None:
+        return None
+    wanted = max(density, (1 + float(y.mean())) / 2)
+    step, reached = _choose(box.peeling_trajectory, wanted)
+    step = _drop_chance_limits(box, step, wanted if reached else None)
+    row = box.peeling_trajectory.loc[step]
+    limits, pvals = _limits(box, step, inputs)
+    return Box(
+        outcome=outcome,
+        cases=cases,
+        limits=limits,
+        coverage=float(row["coverage"]),
+        density=float(row["density"]),
+        mass=float(row["mass"]),
+        runs=int(row["n"]),
+        base_rate=float(y.mean()),
+        density_wanted=float(wanted),
+        reached=reached,
+        p_values=pvals,
+        step=step,
+    )
+
+
+def _check(x: pd.DataFrame, y: np.ndarray, density: float, mass_min: float) -> None:
+    if len(y) != len(x):
+        raise InputError(f"{len(x)} runs of levers but {len(y)} outcomes", "prim", "y")
+    if not 0 < density <= 1:
+        raise InputError(f"density must lie in (0, 1] (got {density})", "prim", "density")
+    if not 0 < mass_min < 1:
+        raise InputError(f"mass_min must lie in (0, 1) (got {mass_min})", "prim", "mass_min")
+
+
+def _peel(inputs: pd.DataFrame, y: np.ndarray, mass_min: float) -> Any:
+    """The workbench's PRIM box of the cases ``y`` (None if it finds none), run quietly."""
     prim = _prim_module()
     logger = logging.getLogger("EMA")
     level = logger.level
@@ -176,23 +205,25 @@ def find_box(
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), one_blas_thread():
             warnings.simplefilter("ignore")
             p = prim.Prim(inputs, y.copy(), peel_alpha=PEEL_ALPHA, mass_min=mass_min)
-            box = p.find_box()
+            return p.find_box()
     finally:
         logger.setLevel(level)
-    if box is None:
-        return None
-    traj = box.peeling_trajectory
-    wanted = max(density, (1 + float(y.mean())) / 2)
+
+
+def _choose(traj: pd.DataFrame, wanted: float) -> tuple[int, bool]:
+    """The trajectory step with the largest coverage among those reaching the wanted density,
+    else the densest (see the module docstring); and whether it reached it."""
     good = traj[traj["density"] >= wanted - 1e-12]
     if len(good):
-        step = int(good.sort_values(["coverage", "density"], ascending=False).index[0])
-        reached = True
-    else:
-        step = int(traj.sort_values(["density", "coverage"], ascending=False).index[0])
-        reached = False
-    step = _drop_chance_limits(box, step, wanted if reached else None)
-    traj = box.peeling_trajectory
-    row = traj.loc[step]
+        return int(good.sort_values(["coverage", "density"], ascending=False).index[0]), True
+    return int(traj.sort_values(["density", "coverage"], ascending=False).index[0]), False
+
+
+def _limits(
+    box: Any, step: int, inputs: pd.DataFrame
+) -> tuple[dict[str, dict[str, Any]], dict[str, list[float | None]]]:
+    """The restrictions of trajectory box ``step`` (levers it leaves as they were are not
+    named), and their quasi-p-values."""
     lims = box.box_lims[step]
     init = box.box_lims[0]
     limits: dict[str, dict[str, Any]] = {}
@@ -208,20 +239,7 @@ def find_box(
             limits[c] = {"min": float(a[0]), "max": float(a[1])}
         if c in qp:
             pvals[c] = [None if (v is None or v < 0 or not math.isfinite(v)) else float(v) for v in qp[c]]
-    return Box(
-        outcome=outcome,
-        cases=cases,
-        limits=limits,
-        coverage=float(row["coverage"]),
-        density=float(row["density"]),
-        mass=float(row["mass"]),
-        runs=int(row["n"]),
-        base_rate=float(y.mean()),
-        density_wanted=float(wanted),
-        reached=reached,
-        p_values=pvals,
-        step=step,
-    )
+    return limits, pvals
 
 
 def _insignificant(qp: dict[str, list[float]]) -> list[str]:

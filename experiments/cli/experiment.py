@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from experiments.analysis.analyze import analyze_experiment
+from experiments.report.experiment_analysis import analyze_experiment
 from experiments.run.backends import Backend
 from experiments.run.runner import execute, prepare
 from experiments.run.store import RUNS

@@ -26,8 +26,9 @@ import pytest
 import yaml
 
 from experiments.analysis.attainment import Goal, attainment, goals_from_criteria, met_table
+from experiments.analysis.convergence import seed_variance
 from experiments.analysis.discovery import find_box
-from experiments.analysis.sensitivity import analyze, seed_variance
+from experiments.analysis.function import analyze
 from experiments.cli.main import main
 from sim.errors import InputError
 

@@ -1,0 +1,199 @@
+"""The figures of one run: indicator series against the plan's phases and 2025 lines,
+shopping channels, farm sales, every indicator week by week, and (with the maps) all of
+them written into a run's folder (:func:`run_figures`).
+
+Hatches and gray levels differ as well as colours, so every figure reads in grayscale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from experiments.report.maps import county_map, logistics_map
+from experiments.report.plan_lines import TargetLine, draw_targets, plan_phases, shade_phases, target_lines
+from experiments.report.style import label, save
+from sim.policy.indicators import BY_NAME, INDICATORS
+
+FARM_CHANNEL_COLUMNS = ("farm_trader_share", "farm_market_share", "farm_anchor_share", "farm_self_online_share")
+
+
+def farm_sales(ts: pd.DataFrame) -> plt.Figure:
+    """Farm sales by channel over time (monthly), with the online value on a second axis."""
+    monthly = ts.set_index("date")[[*FARM_CHANNEL_COLUMNS, "farm_online_sales"]].resample("MS").mean()
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    shades = ("0.85", "0.65", "0.35", "0.1")
+    hatches = ("", "..", "//", "xx")
+    bottom = np.zeros(len(monthly))
+    for col, shade, hatch in zip(FARM_CHANNEL_COLUMNS, shades, hatches, strict=True):
+        vals = monthly[col].fillna(0.0).to_numpy()
+        ax.bar(
+            monthly.index,
+            vals,
+            bottom=bottom,
+            width=25,
+            color=shade,
+            hatch=hatch,
+            edgecolor="black",
+            linewidth=0.3,
+            label=col.removeprefix("farm_").removesuffix("_share").replace("_", " "),
+        )
+        bottom += vals
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("share of farm output sold (farm-gate value)")
+    ax2 = ax.twinx()
+    ax2.plot(
+        monthly.index,
+        monthly["farm_online_sales"] * 52 / 12 / 1e6,
+        color="black",
+        lw=1.5,
+        marker="o",
+        ms=3,
+        label="online sales (million yuan/month)",
+    )
+    ax2.set_ylabel("online farm sales, million yuan per month")
+    ax.set_title("Farm sales by channel")
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=7, ncol=3, framealpha=0.9)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def timeseries(ts: pd.DataFrame, names: list[str] | None = None) -> plt.Figure:
+    """Small multiples of the weekly indicators, each with its unit."""
+    names = names or [i.name for i in INDICATORS]
+    ncol = 3
+    nrow = -(-len(names) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 2.4 * nrow), sharex=True, squeeze=False)
+    for ax, name in zip(axes.flat, names, strict=False):
+        ind = BY_NAME[name]
+        ax.plot(ts["date"], ts[name], color="black", lw=1.2)
+        ax.set_title(name, fontsize=9)
+        ax.set_ylabel(ind.unit, fontsize=7)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(names) :]:
+        ax.set_visible(False)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+# --- series against the plan ------------------------------------------------------------
+
+#: Indicators shown against the plan's lines by default (those missing from a series are skipped).
+PLAN_SERIES = (
+    "express_village_coverage",
+    "store_village_coverage",
+    "township_center_coverage",
+    "newtype_store_share",
+    "service_point_share",
+    "codistribution_parcel_share",
+    "online_share",
+    "farm_online_sales",
+    "consumer_surplus",
+)
+
+
+def indicator_series(
+    ts: pd.DataFrame,
+    names: Sequence[str] | None = None,
+    targets: dict[str, list[TargetLine]] | None = None,
+) -> plt.Figure:
+    """Indicators over time with the plan's phases shaded and the 2025 target lines.
+
+    Args:
+        ts: A run's weekly series (``date`` and indicator columns), or several runs stacked
+            with a ``run_id`` column: each run is then drawn thin and their median thick.
+        names: Indicators to show (default :data:`PLAN_SERIES`, those present in ``ts``).
+        targets: Reference lines by indicator (default :func:`target_lines`).
+    """
+    names = [n for n in (names or PLAN_SERIES) if n in ts.columns]
+    if not names:
+        raise ValueError("none of the requested indicators is in the series")
+    targets = target_lines() if targets is None else targets
+    ncol = min(3, len(names))
+    nrow = -(-len(names) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.4 * ncol, 2.9 * nrow), sharex=True, squeeze=False)
+    runs = [g for _, g in ts.groupby("run_id")] if "run_id" in ts.columns else [ts]
+    for k, (ax, name) in enumerate(zip(axes.flat, names, strict=False)):
+        shade_phases(ax, labels=(k == 0))
+        if len(runs) > 1:
+            for g in runs:
+                ax.plot(g["date"], g[name], color="0.55", lw=0.5, zorder=3)
+            med = ts.groupby("date")[name].median()
+            ax.plot(med.index, med.to_numpy(), color="black", lw=1.6, zorder=4, label=f"median of {len(runs)} runs")
+        else:
+            ax.plot(ts["date"], ts[name], color="black", lw=1.4, zorder=4, label="simulated")
+        draw_targets(ax, targets.get(name, []))
+        ax.set_title(label(name), fontsize=8.5)
+        ax.set_ylabel(BY_NAME[name].unit if name in BY_NAME else "", fontsize=7)
+        ax.tick_params(labelsize=7)
+        if name in BY_NAME and BY_NAME[name].unit.startswith("share"):
+            # headroom above 1.0 keeps the phase names clear of a target line at 100%
+            ax.set_ylim(-0.02, 1.25 if k == 0 else 1.05)
+        if targets.get(name):
+            ax.legend(fontsize=5.5, loc="lower right", framealpha=0.9)
+    for ax in axes.flat[len(names) :]:
+        ax.set_visible(False)
+    fig.suptitle("Indicators against the plan's phases and 2025 lines (县域商业三年行动)", fontsize=10)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+#: Everyday-spending channels of rural households: column, English, Chinese, hatch, gray.
+CHANNELS = (
+    ("village_store_share", "village store", "村级商店", "", "0.92"),
+    ("township_share", "township", "乡镇", "..", "0.75"),
+    ("county_town_share", "county town", "县城", "//", "0.55"),
+    ("online_share", "online", "网购", "xx", "0.35"),
+    ("instant_retail_share", "instant retail", "即时零售", "\\\\\\\\", "0.15"),
+)
+
+
+def channel_shares(ts: pd.DataFrame) -> plt.Figure:
+    """Where rural households buy everyday goods, month by month (stacked shares)."""
+    cols = [c for c in CHANNELS if c[0] in ts.columns]
+    if not cols:
+        raise ValueError("the series has no channel share columns")
+    monthly = ts.set_index("date")[[c[0] for c in cols]].resample("MS").mean().fillna(0.0)
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    polys = ax.stackplot(
+        monthly.index,
+        *[monthly[c[0]].to_numpy() for c in cols],
+        labels=[f"{c[1]} ({c[2]})" for c in cols],
+        colors=[c[4] for c in cols],
+        edgecolor="black",
+        linewidth=0.4,
+    )
+    for poly, c in zip(polys, cols, strict=True):
+        poly.set_hatch(c[3])
+    for ph in plan_phases():
+        ax.axvline(pd.Timestamp(ph.start), color="black", lw=0.8, ls="--")
+        ax.text(pd.Timestamp(ph.start), 1.01, f" {ph.name} {ph.zh}", fontsize=7, transform=ax.get_xaxis_transform())
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("share of rural everyday spending")
+    ax.set_title("Shopping channels over time (消费渠道)", pad=16)
+    ax.legend(loc="lower left", fontsize=7, ncol=3, framealpha=0.9)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def run_figures(model, ts: pd.DataFrame, folder: Path) -> list[Path]:
+    """All figures of a single run, written into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = save(county_map(model), folder, "county_map")
+    paths += save(logistics_map(model), folder, "logistics_map")
+    paths += save(farm_sales(ts), folder, "farm_sales")
+    paths += save(timeseries(ts), folder, "indicators")
+    paths += save(indicator_series(ts), folder, "targets")
+    paths += save(channel_shares(ts), folder, "channel_shares")
+    return paths
