@@ -44,9 +44,10 @@ from sim.geography import CountyMap, build_map, default_store_coverage
 from sim.logistics.parcels import Logistics
 from sim.markets import calendar
 from sim.markets.adoption import adopt_month
-from sim.markets.channels import CHANNELS, COUNTY_TOWN, INSTANT, ONLINE, TOWNSHIP, VILLAGE_STORE, Market
+from sim.markets.channels import Market
 from sim.markets.durables import DurablePurchases
 from sim.markets.farm import FarmSales
+from sim.markets.kinds import Channel
 from sim.policy import evaluation
 from sim.policy.demand import remote_places
 from sim.policy.events import schedule_on
@@ -128,7 +129,7 @@ class CountyModel(mesa.Model):
         # two arrays of (channels, households) reused every week by _shop: the costs, turned
         # into the shares in place, and the spending (see Market.costs on why)
         n_hh = len(self.households)
-        self._week_buffers = (np.empty((len(CHANNELS), n_hh)), np.empty((len(CHANNELS), n_hh)))
+        self._week_buffers = (np.empty((len(Channel), n_hh)), np.empty((len(Channel), n_hh)))
 
         self.keep_alive: list[Any] = []  # Mesa holds event callables weakly
         self.remote = remote_places(self)
@@ -295,7 +296,7 @@ class CountyModel(mesa.Model):
         m = self.market
         vr, tr, cr, orr = self._inputs
         cost = m.costs(m.base_budget, vr, tr, cr, orr, self.logistics.door_share)
-        spend = m.shares(cost)[:, ONLINE] * m.base_budget * self.households.weight
+        spend = m.shares(cost)[:, Channel.ONLINE] * m.base_budget * self.households.weight
         return np.bincount(self.households.node, weights=spend, minlength=self.county.n)
 
     # --- queries used by agents -----------------------------------------------------
@@ -369,7 +370,7 @@ class CountyModel(mesa.Model):
         _, tr, cr, orr = self._inputs
         budget = self.market.base_budget[rows]
         cost = self.market.costs(budget, village_ratio, tr, cr, orr, self.logistics.door_share, rows)
-        share = self.market.shares(cost)[:, VILLAGE_STORE]
+        share = self.market.shares(cost)[:, Channel.VILLAGE_STORE]
         return float((budget * share * self.households.weight[rows]).sum())
 
     def store_revenue_if(self, store: VillageStore, new_ratio: float) -> tuple[float, float]:
@@ -408,7 +409,7 @@ class CountyModel(mesa.Model):
         tr[node] = self.market.basket_ratio(b.township_center_price_index, b.assortment_township_center)
         budget = self.market.base_budget[rows]
         cost = self.market.costs(budget, vr, tr, cr, orr, self.logistics.door_share, rows)
-        share = self.market.shares(cost)[:, TOWNSHIP]
+        share = self.market.shares(cost)[:, Channel.TOWNSHIP]
         return float((budget * share * self.households.weight[rows]).sum()) * self.config.retailers.center_capture_share
 
     # --- records ---------------------------------------------------------------------
@@ -463,7 +464,7 @@ class CountyModel(mesa.Model):
     def _ship(self) -> None:
         """Parcels from this week's online buying; service-point fees go to village stores."""
         hh = self.households
-        online = np.bincount(hh.node, weights=self.week["spend"][:, ONLINE], minlength=self.county.n)
+        online = np.bincount(hh.node, weights=self.week["spend"][:, Channel.ONLINE], minlength=self.county.n)
         week = self.logistics.ship_week(online, self.farm.week["parcels_by_node"])
         for node in np.flatnonzero(week["point_fees"]):
             stores = self.stores_at(int(node))
@@ -522,8 +523,8 @@ class CountyModel(mesa.Model):
         for ret in self.retailers:
             ret.fee_income_week = 0.0
         r = self.config.retailers
-        by_village = np.bincount(hh.node, weights=spend[:, VILLAGE_STORE], minlength=n)
-        by_township = np.bincount(hh.township, weights=spend[:, TOWNSHIP], minlength=n)
+        by_village = np.bincount(hh.node, weights=spend[:, Channel.VILLAGE_STORE], minlength=n)
+        by_township = np.bincount(hh.township, weights=spend[:, Channel.TOWNSHIP], minlength=n)
         ledger = dict.fromkeys(
             (
                 "village_stores",
@@ -554,15 +555,15 @@ class CountyModel(mesa.Model):
         for center in (c for ret in self.retailers for c in ret.centers.values()):
             if by_township[center.node] == 0:
                 center.book_week(0.0)
-        county_total = float(spend[:, COUNTY_TOWN].sum())
+        county_total = float(spend[:, Channel.COUNTY_TOWN].sum())
         if self.retailers:
             each = county_total * r.county_outlet_share / len(self.retailers)
             for ret in self.retailers:
                 ret.book_outlets(each)
             ledger["county_outlets"] = each * len(self.retailers)
         ledger["county_independents"] = county_total - ledger["county_outlets"]
-        ledger["online"] = float(spend[:, ONLINE].sum())
-        ledger["instant_retail"] = float(spend[:, INSTANT].sum())
+        ledger["online"] = float(spend[:, Channel.ONLINE].sum())
+        ledger["instant_retail"] = float(spend[:, Channel.INSTANT_RETAIL].sum())
         self.week["ledger"] = ledger
         self.week["household_spend_total"] = float(spend.sum())
 
@@ -691,4 +692,4 @@ def _want_progress(setting: str, override: bool | None) -> bool:
     return sys.stderr.isatty()
 
 
-__all__ = ["CHANNELS", "CountyModel", "RunResult", "TownshipCenter"]
+__all__ = ["CountyModel", "RunResult", "TownshipCenter"]

@@ -20,8 +20,10 @@ from typing import Any
 import mesa
 import numpy as np
 
-from sim.config import Scenario
-from sim.geography import VILLAGE, CountyMap
+from sim.config import FARM_KINDS, Scenario
+from sim.geography import CountyMap, SettlementKind
+from sim.markets.durables import stationary_ages
+from sim.markets.kinds import Channel
 
 
 @dataclass
@@ -127,7 +129,7 @@ def create_households(scenario: Scenario, county: CountyMap, rng: np.random.Gene
     sigma = pop.income_sigma
     per_capita = pop.income_per_capita * np.exp(rng.normal(-0.5 * sigma**2, sigma, n))
     income = per_capita * size
-    rural = county.kind[node] == VILLAGE
+    rural = county.kind[node] == SettlementKind.VILLAGE
     # only village households farm; their farm share is scaled so the county-wide share
     # among rural households matches the scenario
     farm_income = np.where(rural, income * pop.farm_income_share, 0.0)
@@ -141,8 +143,6 @@ def create_households(scenario: Scenario, county: CountyMap, rng: np.random.Gene
         p = 1 / (1 + np.exp(-(base - (age_head - pop.age_head_mean) / pop.online_age_years_per_logit)))
         online = rng.random(n) < p
     # farm output mix: Dirichlet around the county's shares (rural households only)
-    from sim.config import FARM_KINDS
-
     farm = scenario.farm
     alpha = np.array([getattr(farm, k).share for k in FARM_KINDS]) * farm.mix_concentration
     mix = rng.gamma(np.maximum(alpha, 1e-9), 1.0, (n, len(FARM_KINDS)))
@@ -154,8 +154,6 @@ def create_households(scenario: Scenario, county: CountyMap, rng: np.random.Gene
     d = scenario.durables
     # ages drawn from the steady state of replacement under the due hazard, so purchases
     # neither bunch nor fade at the start without a policy
-    from sim.markets.durables import stationary_ages
-
     appliance_age = stationary_ages(rng, n, d.appliance_lifetime_years, d.due_spread_years, d.wait_weeks_when_due)
     vehicle_age = stationary_ages(rng, n, d.vehicle_lifetime_years, d.due_spread_years, d.wait_weeks_when_due)
     return HouseholdTable(
@@ -225,6 +223,6 @@ class HouseholdAgent(mesa.Agent):
     @property
     def last_channel_shares(self) -> dict[str, float]:
         """How last week's spending was split among channels."""
-        from sim.markets.channels import CHANNELS
-
-        return dict(zip(CHANNELS, self.model.market.last_shares[self.row].tolist(), strict=True))
+        return {
+            c.label: share for c, share in zip(Channel, self.model.market.last_shares[self.row].tolist(), strict=True)
+        }

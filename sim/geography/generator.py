@@ -40,7 +40,7 @@ from scipy.spatial import Delaunay, QhullError, cKDTree
 
 from sim.config import MapConfig
 from sim.errors import InputError
-from sim.geography.county_map import COUNTY_TOWN, ROAD_CLASSES, TOWNSHIP, VILLAGE, CountyMap
+from sim.geography.county_map import ROAD_CLASSES, CountyMap, SettlementKind
 from sim.geography.presets import RegionPreset, region_preset, size_preset, terrain_factor
 
 #: Mean earth radius (km), IUGG value; used for the local projections and haversine.
@@ -391,7 +391,9 @@ def generate_map(cfg: MapConfig) -> CountyMap:
     if not nx.is_connected(graph):  # by construction; a failure here is a bug, not bad input
         raise RuntimeError("generated road graph is not connected")
 
-    kind = np.array([COUNTY_TOWN] + [TOWNSHIP] * n_t + [VILLAGE] * n_v, dtype=np.int8)
+    kind = np.array(
+        [SettlementKind.COUNTY_TOWN] + [SettlementKind.TOWNSHIP] * n_t + [SettlementKind.VILLAGE] * n_v, dtype=np.int8
+    )
     t_width = max(2, len(str(n_t)))
     v_width = max(4, len(str(n_v)))
     ids = ["C0"] + [f"T{k:0{t_width}d}" for k in range(1, n_t + 1)] + [f"V{k:0{v_width}d}" for k in range(1, n_v + 1)]

@@ -51,7 +51,7 @@ from scipy.sparse.csgraph import dijkstra, minimum_spanning_tree
 
 from sim.config import MapConfig
 from sim.errors import MapError
-from sim.geography.county_map import COUNTY_TOWN, KIND_NAMES, ROAD_CLASSES, TOWNSHIP, VILLAGE, CountyMap
+from sim.geography.county_map import KIND_NAMES, ROAD_CLASSES, CountyMap, SettlementKind
 from sim.geography.generator import (
     EARTH_RADIUS_KM,
     add_road,
@@ -250,14 +250,14 @@ def _number(table: _Table, column: str, i: int) -> float:
     return value
 
 
-def _kind(table: _Table, i: int) -> int:
+def _kind(table: _Table, i: int) -> SettlementKind:
     text = _text(table.columns["kind"][i]).lower().replace(" ", "_").replace("-", "_")
     if text not in KIND_NAMES:
         shown = _text(table.columns["kind"][i])
         raise MapError(
             f"unknown kind {shown!r}; allowed: {', '.join(KIND_NAMES)}", source=table.source, location=table.labels[i]
         )
-    return KIND_NAMES.index(text)
+    return SettlementKind[text.upper()]
 
 
 @dataclass
@@ -309,7 +309,7 @@ def _parse_settlements(table: _Table) -> _Settlements:
         pops.append(round(pop))
         refs.append(_text(table.columns["township"][i]) if "township" in table.columns else "")
     kind = np.asarray(kinds, dtype=np.int8)
-    towns = np.flatnonzero(kind == COUNTY_TOWN)
+    towns = np.flatnonzero(kind == SettlementKind.COUNTY_TOWN)
     if len(towns) == 0:
         raise MapError(
             "no settlement has kind county_town; exactly one is required", source=src, location="column kind"
@@ -321,11 +321,11 @@ def _parse_settlements(table: _Table) -> _Settlements:
             source=src,
             location=table.labels[towns[1]],
         )
-    if not np.any(kind == TOWNSHIP):
+    if not np.any(kind == SettlementKind.TOWNSHIP):
         raise MapError("no settlement has kind township; at least one is required", source=src, location="column kind")
     for i in range(n):
         ref = refs[i]
-        if kind[i] != VILLAGE or not ref:
+        if kind[i] != SettlementKind.VILLAGE or not ref:
             continue
         if ref not in first_row:
             raise MapError(
@@ -334,9 +334,9 @@ def _parse_settlements(table: _Table) -> _Settlements:
                 location=table.labels[i],
             )
         k = kind[first_row[ref]]
-        if k != TOWNSHIP:
+        if k != SettlementKind.TOWNSHIP:
             raise MapError(
-                f"township {ref!r} of village {ids[i]!r} is a {KIND_NAMES[k]}, not a township",
+                f"township {ref!r} of village {ids[i]!r} is a {SettlementKind(k).label}, not a township",
                 source=src,
                 location=table.labels[i],
             )
@@ -372,9 +372,9 @@ def _haversine(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.nd
 
 def _class_from_kinds(ku: int, kv: int) -> str:
     """Road class of an edge from the kinds of its two ends."""
-    if VILLAGE in (ku, kv):
+    if SettlementKind.VILLAGE in (ku, kv):
         return "village_road"
-    if ku == TOWNSHIP and kv == TOWNSHIP:
+    if ku == SettlementKind.TOWNSHIP and kv == SettlementKind.TOWNSHIP:
         return "township_road"
     return "county_road"
 
@@ -460,7 +460,7 @@ def _infer_roads(s: _Settlements, xy: np.ndarray, cfg: MapConfig, speeds: dict[s
     # Trunk as in the generator: hubs (county town + townships, nodes 0..m-1 after reordering)
     # joined along their Gabriel graph by county and township roads, so that inferred
     # networks are not all slow village roads.
-    m = int(np.sum(s.kind != VILLAGE))
+    m = int(np.sum(s.kind != SettlementKind.VILLAGE))
     trunk = gabriel_edges(xy[:m])
     lengths = np.array([d[u, v] * cfg.detour_factor for u, v in trunk])
     for (u, v), length, cls in zip(trunk, lengths, trunk_classes(trunk, lengths, m), strict=True):
@@ -475,10 +475,10 @@ def _townships(s: _Settlements, g: nx.Graph) -> np.ndarray:
     n = len(s.ids)
     index = {sid: k for k, sid in enumerate(s.ids)}
     township = np.arange(n, dtype=np.int64)  # county town and townships belong to themselves
-    seats = np.flatnonzero(s.kind == TOWNSHIP)
-    todo = [i for i in range(n) if s.kind[i] == VILLAGE and not s.township_ref[i]]
+    seats = np.flatnonzero(s.kind == SettlementKind.TOWNSHIP)
+    todo = [i for i in range(n) if s.kind[i] == SettlementKind.VILLAGE and not s.township_ref[i]]
     for i in range(n):
-        if s.kind[i] == VILLAGE and s.township_ref[i]:
+        if s.kind[i] == SettlementKind.VILLAGE and s.township_ref[i]:
             township[i] = index[s.township_ref[i]]
     if todo:
         rows, cols, w = [], [], []

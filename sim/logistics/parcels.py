@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.agents.carrier import Carrier, Consortium
+from sim.geography import SettlementKind
 from sim.logistics.routing import PLANNERS, Plan, tour_length
 from sim.logistics.shapley import shapley
 
@@ -435,12 +436,12 @@ class Logistics:
         self.has_store = self.m.stores_per_node() > 0
         pol_fee = pol.parcel_point_fee
         handover = np.where(self.has_store, pol_fee, c.door_delivery_cost_per_parcel)
-        handover[self.m.county.kind != 2] = 0.0  # towns: the outlet's own counter
+        handover[self.m.county.kind != SettlementKind.VILLAGE] = 0.0  # towns: the outlet's own counter
         in_village = down * keep + up  # parcels of a village delivered or collected in it, if served
-        sp = self.has_store & (self.door_share > 0) & (self.m.county.kind == 2)
+        sp = self.has_store & (self.door_share > 0) & (self.m.county.kind == SettlementKind.VILLAGE)
         point_fees = np.where(sp, pol_fee * self.door_share * in_village, 0.0)
         door_costs = np.where(
-            ~self.has_store & (self.m.county.kind == 2),
+            ~self.has_store & (self.m.county.kind == SettlementKind.VILLAGE),
             c.door_delivery_cost_per_parcel * self.door_share * in_village,
             0.0,
         )

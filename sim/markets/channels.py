@@ -30,10 +30,8 @@ import numpy as np
 from sim.agents.household import HouseholdTable
 from sim.config import Scenario
 from sim.geography import CountyMap
+from sim.markets.kinds import Channel
 from sim.markets.logit import exp_weights
-
-CHANNELS = ("village_store", "township", "county_town", "online", "instant_retail")
-VILLAGE_STORE, TOWNSHIP, COUNTY_TOWN, ONLINE, INSTANT = range(5)
 
 
 class Market:
@@ -108,7 +106,7 @@ class Market:
         )
         self._nest_memo: dict[tuple[float, ...], tuple[float, np.ndarray]] = {}
         self.last_budget = self.base_budget.copy()
-        self.last_shares = np.zeros((n, len(CHANNELS)))
+        self.last_shares = np.zeros((n, len(Channel)))
         self._pop = pop
 
     def update_budgets(self) -> None:
@@ -189,25 +187,25 @@ class Market:
         trip = self.trip_cost.T  # (3, n) contiguous: a row per channel
         # channel-major storage: each channel's costs are one contiguous row, so the
         # reductions across channels in ``choose`` run as element-wise passes
-        cost = np.empty((len(CHANNELS), len(node))) if out is None else out
-        np.multiply(budget, village_ratio[node], out=cost[VILLAGE_STORE])
-        cost[VILLAGE_STORE] += trip[0, rows]
-        np.multiply(budget, township_ratio[town], out=cost[TOWNSHIP])
-        cost[TOWNSHIP] += trip[1, rows]
-        np.multiply(budget, county_ratio, out=cost[COUNTY_TOWN])
-        cost[COUNTY_TOWN] += trip[2, rows]
+        cost = np.empty((len(Channel), len(node))) if out is None else out
+        np.multiply(budget, village_ratio[node], out=cost[Channel.VILLAGE_STORE])
+        cost[Channel.VILLAGE_STORE] += trip[Channel.VILLAGE_STORE, rows]
+        np.multiply(budget, township_ratio[town], out=cost[Channel.TOWNSHIP])
+        cost[Channel.TOWNSHIP] += trip[Channel.TOWNSHIP, rows]
+        np.multiply(budget, county_ratio, out=cost[Channel.COUNTY_TOWN])
+        cost[Channel.COUNTY_TOWN] += trip[Channel.COUNTY_TOWN, rows]
         buyer = hh.online_buyer[rows]
         # written into the rows in place and masked afterwards (np.where would allocate and copy)
-        np.multiply(budget, online_ratio, out=cost[ONLINE])
-        cost[ONLINE] += (1.0 - door_share)[node] * self.fetch_cost[rows]
-        np.copyto(cost[ONLINE], np.inf, where=~buyer)
+        np.multiply(budget, online_ratio, out=cost[Channel.ONLINE])
+        cost[Channel.ONLINE] += (1.0 - door_share)[node] * self.fetch_cost[rows]
+        np.copyto(cost[Channel.ONLINE], np.inf, where=~buyer)
         reach = self.instant_in_radius[rows] & buyer
         if reach.any():
-            np.multiply(budget, self.instant_ratio, out=cost[INSTANT])
-            cost[INSTANT] += self.instant_fee
-            np.copyto(cost[INSTANT], np.inf, where=~reach)
+            np.multiply(budget, self.instant_ratio, out=cost[Channel.INSTANT_RETAIL])
+            cost[Channel.INSTANT_RETAIL] += self.instant_fee
+            np.copyto(cost[Channel.INSTANT_RETAIL], np.inf, where=~reach)
         else:
-            cost[INSTANT] = np.inf
+            cost[Channel.INSTANT_RETAIL] = np.inf
         cost -= self.constants[:, None]
         return cost.T  # (households, channels) view of the channel-major array
 
@@ -225,7 +223,7 @@ class Market:
         """
         scale = self.b.choice_scale_yuan
         cm = cost.T  # channel-major (a free view when cost came from ``costs``)
-        county = cm[COUNTY_TOWN].copy() if overwrite else cm[COUNTY_TOWN]
+        county = cm[Channel.COUNTY_TOWN].copy() if overwrite else cm[Channel.COUNTY_TOWN]
         z = np.multiply(cm, -1.0 / scale, out=cm if overwrite else None)
         m = np.maximum.reduce(z, axis=0)  # the county town is always available: finite
         z -= m
@@ -249,8 +247,9 @@ class Market:
         """Expected km travelled per household this week for shopping and fetching parcels."""
         node = self.hh.node[rows]
         sh, tk = shares.T, self.trip_km.T
-        km = sh[0] * tk[0, rows] + sh[1] * tk[1, rows] + sh[2] * tk[2, rows]
-        return km + sh[ONLINE] * (1.0 - door_share)[node] * self.fetch_km[rows]
+        v, t, c = Channel.VILLAGE_STORE, Channel.TOWNSHIP, Channel.COUNTY_TOWN
+        km = sh[v] * tk[v, rows] + sh[t] * tk[t, rows] + sh[c] * tk[c, rows]
+        return km + sh[Channel.ONLINE] * (1.0 - door_share)[node] * self.fetch_km[rows]
 
     def rows_in(self, node: int) -> np.ndarray:
         """Households living in a settlement."""

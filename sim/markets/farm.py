@@ -27,13 +27,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.config import FARM_KINDS
+from sim.markets.kinds import FarmChannel
 from sim.markets.logit import exp_weights
 
 if TYPE_CHECKING:
     from sim.model import CountyModel
-
-FARM_CHANNELS = ("trader", "market", "anchor", "self_online")
-TRADER, MARKET, ANCHOR, SELF_ONLINE = range(4)
 
 
 def harvest_profile(dates: list, months: list[int]) -> np.ndarray:
@@ -115,16 +113,16 @@ class FarmSales:
         station = (1.0 - door_share)[node] * cfg.station_trips_per_week * trip / safe_value
 
         # channel-major: a contiguous row per channel, so the logit's reductions are element-wise
-        u = np.empty((len(FARM_CHANNELS), len(self._node)))
-        u[TRADER] = 1.0 - cfg.local_loss * perish
-        u[MARKET] = (
+        u = np.empty((len(FarmChannel), len(self._node)))
+        u[FarmChannel.TRADER] = 1.0 - cfg.local_loss * perish
+        u[FarmChannel.MARKET] = (
             cfg.market_price_index * (1.0 - cfg.local_loss * perish)
             - cfg.market_trips_per_week * trip / safe_value
             + cfg.constant_market
         )
         reach = anchors.reach()
         if reach > 0:
-            u[ANCHOR] = (
+            u[FarmChannel.ANCHOR] = (
                 net_online * (1.0 - cfg.anchor_commission)
                 - cfg.packaging_cost_share
                 - parcel_charge
@@ -133,8 +131,8 @@ class FarmSales:
                 + cfg.choice_scale * np.log(reach)
             )
         else:
-            u[ANCHOR] = -np.inf
-        u[SELF_ONLINE] = np.where(
+            u[FarmChannel.ANCHOR] = -np.inf
+        u[FarmChannel.SELF_ONLINE] = np.where(
             hh.online_seller[rows],
             net_online * (1.0 - cfg.platform_fee)
             - cfg.packaging_cost_share
@@ -151,17 +149,17 @@ class FarmSales:
         w = self._weight
         sold = u * (value * w)  # farm-gate value by channel (rows), real households
         local = 1.0 - cfg.local_loss * perish
-        online_gate = sold[ANCHOR] + sold[SELF_ONLINE]
+        online_gate = sold[FarmChannel.ANCHOR] + sold[FarmChannel.SELF_ONLINE]
         gross = online_gate * city  # value shipped at city prices
         lost = gross * transit_loss * perish
         paid = gross - lost  # what city buyers pay for what arrives
-        commission = (sold[ANCHOR] * city * (1.0 - transit_loss * perish)) * cfg.anchor_commission
-        platform = (sold[SELF_ONLINE] * city * (1.0 - transit_loss * perish)) * cfg.platform_fee
+        commission = (sold[FarmChannel.ANCHOR] * city * (1.0 - transit_loss * perish)) * cfg.anchor_commission
+        platform = (sold[FarmChannel.SELF_ONLINE] * city * (1.0 - transit_loss * perish)) * cfg.platform_fee
         packaging = online_gate * cfg.packaging_cost_share
         parcels = online_gate / cfg.up_parcel_value
         charges = parcels * cfg.up_parcel_value * parcel_charge
         online_receipts = paid - commission - platform - packaging - charges
-        local_receipts = sold[TRADER] * local + sold[MARKET] * cfg.market_price_index * local
+        local_receipts = sold[FarmChannel.TRADER] * local + sold[FarmChannel.MARKET] * cfg.market_price_index * local
         receipts = local_receipts + online_receipts  # real-household totals per row
         per_household = receipts / w
 
@@ -174,7 +172,7 @@ class FarmSales:
         self.expected_parcels = (1.0 - k) * self.expected_parcels + k * parcels_node
         k = cfg.city_volume_smoothing
         self.last_online_value = (1.0 - k) * self.last_online_value + k * float(paid.sum())
-        anchor_paid = sold[ANCHOR] * city * (1.0 - transit_loss * perish)
+        anchor_paid = sold[FarmChannel.ANCHOR] * city * (1.0 - transit_loss * perish)
         anchors.book_week(
             commission=float(commission.sum()), volume=float(anchor_paid.sum()), reference=self.reference_volume
         )
@@ -190,7 +188,7 @@ class FarmSales:
             "packaging": float(packaging.sum()),
             "parcel_charges": float(charges.sum()),
             "household_online_receipts": float(online_receipts.sum()),
-            "anchor_gate_value": float(sold[ANCHOR].sum()),
+            "anchor_gate_value": float(sold[FarmChannel.ANCHOR].sum()),
             "parcels_by_node": parcels_node,
         }
         return self.week

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.agents.retailer import center_value
+from sim.agents.store import NEWTYPE
 
 if TYPE_CHECKING:
     from sim.model import CountyModel
@@ -75,7 +76,7 @@ def programme_need(model: CountyModel, programme: str, first: dt.date, last: dt.
     if programme == "store_upgrade":
         rate, cost = pol.store_upgrade_subsidy, cfg.stores.upgrade_cost
         review = 1.0 - (1.0 - cfg.stores.review_probability) ** months
-        n = sum(1 for s in stores if s.kind != "newtype" and s.would_invest(s.upgrade_value(), cost, rate))
+        n = sum(1 for s in stores if s.kind != NEWTYPE and s.would_invest(s.upgrade_value(), cost, rate))
         return n * review * rate * cost
     if programme == "sme_digital":
         rate, cost = pol.sme_digital_subsidy, cfg.stores.digital_cost

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from sim.agents.store import NEWTYPE
+from sim.markets.kinds import Channel, FarmChannel
 from sim.policy.catalogue import PROGRAMME_ZH, phase_index
 
 if TYPE_CHECKING:
@@ -71,7 +73,7 @@ def _farm_receipts(model: CountyModel) -> np.ndarray:
     return out
 
 
-def _farm_channel_share(k: int) -> Callable[[CountyModel], float]:
+def _farm_channel_share(k: FarmChannel) -> Callable[[CountyModel], float]:
     def f(model: CountyModel) -> float:
         sold = model.farm.week["by_channel"]
         total = float(np.sum(sold))
@@ -87,7 +89,7 @@ def _villages_with_store(model: CountyModel) -> float:
 
 def _newtype_share(model: CountyModel) -> float:
     stores = model.open_stores()
-    return float(np.mean([s.kind == "newtype" for s in stores])) if stores else 0.0
+    return float(np.mean([s.kind == NEWTYPE for s in stores])) if stores else 0.0
 
 
 def _center_coverage(model: CountyModel) -> float:
@@ -101,17 +103,11 @@ def _villages_with_newtype(model: CountyModel) -> float:
         return 0.0
     has = np.zeros(model.county.n, dtype=bool)
     for s in model.open_stores():
-        has[s.node] |= s.kind == "newtype"
+        has[s.node] |= s.kind == NEWTYPE
     return float(has[v].mean())
 
 
-def _online_share(model: CountyModel) -> float:
-    spend = model.week["channel_spend_rural"]
-    total = spend.sum()
-    return float(spend[3] / total) if total > 0 else 0.0
-
-
-def _channel_share(i: int) -> Callable[[CountyModel], float]:
+def _channel_share(i: Channel) -> Callable[[CountyModel], float]:
     def f(model: CountyModel) -> float:
         spend = model.week["channel_spend_rural"]
         total = spend.sum()
@@ -275,7 +271,7 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
         "share of spending",
         "Share of rural households' everyday spending bought online.",
         "mean",
-        _online_share,
+        _channel_share(Channel.ONLINE),
     ),
     Indicator(
         "village_store_share",
@@ -283,7 +279,7 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
         "share of spending",
         "Share of rural everyday spending at village stores.",
         "mean",
-        _channel_share(0),
+        _channel_share(Channel.VILLAGE_STORE),
     ),
     Indicator(
         "township_share",
@@ -291,7 +287,7 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
         "share of spending",
         "Share of rural everyday spending in townships (markets and commerce centres).",
         "mean",
-        _channel_share(1),
+        _channel_share(Channel.TOWNSHIP),
     ),
     Indicator(
         "county_town_share",
@@ -299,7 +295,7 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
         "share of spending",
         "Share of rural everyday spending in the county town.",
         "mean",
-        _channel_share(2),
+        _channel_share(Channel.COUNTY_TOWN),
     ),
     Indicator(
         "instant_retail_share",
@@ -307,7 +303,7 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
         "share of spending",
         "Share of rural everyday spending through instant retail from the county town.",
         "mean",
-        _channel_share(4),
+        _channel_share(Channel.INSTANT_RETAIL),
     ),
     Indicator(
         "travel_km_per_household",
@@ -344,20 +340,18 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
     ),
     *(
         Indicator(
-            f"farm_{name}_share",
+            f"farm_{k.label}_share",
             zh,
             "share of farm sales",
             f"Share of rural farm output (farm-gate value) sold {how} this week.",
             "mean",
             _farm_channel_share(k),
         )
-        for k, (name, zh, how) in enumerate(
-            (
-                ("trader", "农产品经纪人销售占比", "to village traders"),
-                ("market", "集贸市场销售占比", "at township and county markets"),
-                ("anchor", "电商主体销售占比", "through anchors (livestream base, service centre)"),
-                ("self_online", "农户自主网销占比", "online by households themselves"),
-            )
+        for k, zh, how in (
+            (FarmChannel.TRADER, "农产品经纪人销售占比", "to village traders"),
+            (FarmChannel.MARKET, "集贸市场销售占比", "at township and county markets"),
+            (FarmChannel.ANCHOR, "电商主体销售占比", "through anchors (livestream base, service centre)"),
+            (FarmChannel.SELF_ONLINE, "农户自主网销占比", "online by households themselves"),
         )
     ),
     Indicator(
