@@ -38,7 +38,7 @@ class Logistics:
     """The county's parcel network: carriers, the consortium, stations and facilities."""
 
     def __init__(self, model: CountyModel):
-        self.m = model
+        self.model = model
         cfg = model.config
         county = model.county
         hh = model.households
@@ -84,7 +84,7 @@ class Logistics:
     def _set_pickup(self) -> None:
         """Weekly pick-up rate of parcels waiting for each settlement at its township's station."""
         c = self.cfg
-        county = self.m.county
+        county = self.model.county
         standard = self.station[county.township]
         self.pickup = np.where(standard, c.station_pickup_rate_standard, c.station_pickup_rate)
 
@@ -92,7 +92,7 @@ class Logistics:
 
     def expected_parcels_week(self) -> float:
         """Parcels (down and up) a week at the planning budget, with village pick-up everywhere."""
-        return float(self._down(self.m.expected_online_spend()).sum() + self._up_base().sum())
+        return float(self._down(self.model.expected_online_spend()).sum() + self._up_base().sum())
 
     def _other_up(self) -> np.ndarray:
         """Upward parcels other than farm products (returns, handicrafts) with pick-up (per week)."""
@@ -101,7 +101,7 @@ class Logistics:
     def _up_base(self) -> np.ndarray:
         """Upward parcels carriers expect from each village with pick-up (per week): other
         parcels plus the farm products households have recently been selling online."""
-        return self._other_up() + self.m.farm.expected_parcels
+        return self._other_up() + self.model.farm.expected_parcels
 
     def _down(self, online_spend: np.ndarray) -> np.ndarray:
         return online_spend / self.lcfg.parcel_value + self.lcfg.other_parcels_per_household_week * self.hh_node
@@ -114,7 +114,7 @@ class Logistics:
         """Cost per parcel of handing parcels over in village ``v``: the service-point fee where
         a store takes them, else the courier's door-to-door time."""
         if self.has_store[v]:
-            return self.m.config.policy.parcel_point_fee
+            return self.model.config.policy.parcel_point_fee
         return self.cfg.door_delivery_cost_per_parcel
 
     def _net_prizes(self, share: float, down: np.ndarray, up_base: np.ndarray) -> np.ndarray:
@@ -127,7 +127,7 @@ class Logistics:
         """
         c = self.cfg
         extra_up = up_base * (1.0 - c.unserved_upward_factor)
-        handover = np.where(self.has_store, self.m.config.policy.parcel_point_fee, c.door_delivery_cost_per_parcel)
+        handover = np.where(self.has_store, self.model.config.policy.parcel_point_fee, c.door_delivery_cost_per_parcel)
         stop = np.where(self.has_store, c.cost_per_stop_service_point, c.cost_per_stop)
         gross = share * (
             c.village_delivery_fee * down + c.upward_margin_per_parcel * extra_up - handover * (down + up_base)
@@ -161,12 +161,12 @@ class Logistics:
         if plan is None:
             cost = self._route_cost_matrix(km_cost)
             if self.cfg.routing == "solver":
-                raw = self._planner(t, villages, prizes, cost, f, 0.0, seed=self.m.seed % 2**31)
+                raw = self._planner(t, villages, prizes, cost, f, 0.0, seed=self.model.seed % 2**31)
             else:
                 memo = self._tours.setdefault(round(km_cost, 9), {})
                 raw = self._planner(t, villages, prizes, cost, f, 0.0, memo=memo)
             stops = f * sum(self._stop_cost(v) for v in raw.served)
-            km = tour_length(list(raw.served), t, self.m.county.travel_km)
+            km = tour_length(list(raw.served), t, self.model.county.travel_km)
             plan = Plan(raw.served, km, raw.cost + stops, raw.prize + stops)
             self._cache[key] = plan
         return plan
@@ -180,7 +180,7 @@ class Logistics:
         key = round(km_cost, 9)
         mat = self._matrices.get(key)
         if mat is None:
-            county = self.m.county
+            county = self.model.county
             mat = km_cost * county.travel_km + self.cfg.cost_per_hour * county.travel_min / 60.0
             self._matrices[key] = mat
         return mat
@@ -224,8 +224,8 @@ class Logistics:
     # --- re-planning -----------------------------------------------------------------
 
     def codistribution_active(self) -> bool:
-        p = self.m.config.policy.codistribution
-        return p.enabled and self.center and self.m.today >= p.start
+        p = self.model.config.policy.codistribution
+        return p.enabled and self.center and self.model.today >= p.start
 
     def replan(self, weeks_since: float, settle: bool | None = None) -> None:
         """Carriers re-plan their routes; the consortium re-plans, and on its settlement
@@ -235,7 +235,7 @@ class Logistics:
             weeks_since: Weeks since the last re-plan (for fleet renewal).
             settle: Force (True) or skip (False) settlement; None follows the schedule.
         """
-        m = self.m
+        m = self.model
         self.has_store = m.stores_per_node() > 0
         online = m.expected_online_spend()
         down = self._down(online)
@@ -274,12 +274,12 @@ class Logistics:
         _, plans = self.coalition_cost(members, down, up_base)
         served = {v for p in plans.values() for v in p.served}
         parcels = car.share * (down.sum() + up_base.sum())
-        p = self.m.config.policy.codistribution
+        p = self.model.config.policy.codistribution
         fee = self.cfg.codistribution_fee_per_parcel - p.parcel_subsidy
         return self._revenue(car.share, served, down, up_base) - phi[car.name] - fee * parcels
 
     def _settle_consortium(self, down: np.ndarray, up_base: np.ndarray) -> None:
-        m = self.m
+        m = self.model
         p = m.config.policy.codistribution
         if self.consortium is None:
             self.consortium = Consortium(m)
@@ -322,7 +322,7 @@ class Logistics:
             self._tours.clear()
 
     def _update_door_share(self) -> None:
-        villages = self.m.county.villages
+        villages = self.model.county.villages
         share = np.zeros(len(self.door_share))
         for car in self.carriers:
             served = self.consortium.served() if (car.member and self.consortium) else car.served()
@@ -336,25 +336,25 @@ class Logistics:
         """Build the county logistics centre (and sorting line) if the programme can pay its share."""
         if self.center:
             return True
-        pol = self.m.config.policy
+        pol = self.model.config.policy
         cost = self.lcfg.center_build_cost + (self.lcfg.sorting_cost if pol.automatic_sorting else 0.0)
         subsidy = pol.logistics_center_subsidy * cost
-        if not self.m.government.pay("logistics_center", subsidy):
+        if not self.model.government.pay("logistics_center", subsidy):
             return False
         self.center = True
         self.sorting = pol.automatic_sorting
-        self.m.record_event("facilities", facility="logistics_center", subsidy=subsidy, sorting=self.sorting)
+        self.model.record_event("facilities", facility="logistics_center", subsidy=subsidy, sorting=self.sorting)
         return True
 
     def try_build_cold_storage(self) -> bool:
         """Build county cold storage if the programme can pay its share."""
         if self.cold_storage:
             return True
-        subsidy = self.m.config.policy.cold_storage_subsidy * self.lcfg.cold_storage_build_cost
-        if not self.m.government.pay("cold_storage", subsidy):
+        subsidy = self.model.config.policy.cold_storage_subsidy * self.lcfg.cold_storage_build_cost
+        if not self.model.government.pay("cold_storage", subsidy):
             return False
         self.cold_storage = True
-        self.m.record_event("facilities", facility="cold_storage", subsidy=subsidy)
+        self.model.record_event("facilities", facility="cold_storage", subsidy=subsidy)
         return True
 
     def fund_stations(self) -> list[int]:
@@ -369,7 +369,7 @@ class Logistics:
         Returns:
             The townships whose stations were standardised.
         """
-        m = self.m
+        m = self.model
         gov = m.government
         if not gov.is_open("township_station"):
             return []
@@ -412,7 +412,7 @@ class Logistics:
         """
         c = self.cfg
         lc = self.lcfg
-        pol = self.m.config.policy
+        pol = self.model.config.policy
         down = self._down(online_spend)
         other = self._other_up() * (c.unserved_upward_factor + (1.0 - c.unserved_upward_factor) * self.door_share)
         up = other + farm_parcels
@@ -433,15 +433,15 @@ class Logistics:
 
         # hand-over in the village: a store service point takes the parcels for a fee (paid to
         # the store), otherwise the courier delivers door to door
-        self.has_store = self.m.stores_per_node() > 0
+        self.has_store = self.model.stores_per_node() > 0
         pol_fee = pol.parcel_point_fee
         handover = np.where(self.has_store, pol_fee, c.door_delivery_cost_per_parcel)
-        handover[self.m.county.kind != SettlementKind.VILLAGE] = 0.0  # towns: the outlet's own counter
+        handover[self.model.county.kind != SettlementKind.VILLAGE] = 0.0  # towns: the outlet's own counter
         in_village = down * keep + up  # parcels of a village delivered or collected in it, if served
-        sp = self.has_store & (self.door_share > 0) & (self.m.county.kind == SettlementKind.VILLAGE)
+        sp = self.has_store & (self.door_share > 0) & (self.model.county.kind == SettlementKind.VILLAGE)
         point_fees = np.where(sp, pol_fee * self.door_share * in_village, 0.0)
         door_costs = np.where(
-            ~self.has_store & (self.m.county.kind == SettlementKind.VILLAGE),
+            ~self.has_store & (self.model.county.kind == SettlementKind.VILLAGE),
             c.door_delivery_cost_per_parcel * self.door_share * in_village,
             0.0,
         )
@@ -456,7 +456,7 @@ class Logistics:
             cons_cost = self._fixed_cost(pooled_share, pooled, pooled=True) + sum(
                 p.cost for p in self.consortium.plans.values()
             )
-            subsidy = self.m.government.pay_up_to("codistribution", pol.codistribution.parcel_subsidy * pooled)
+            subsidy = self.model.government.pay_up_to("codistribution", pol.codistribution.parcel_subsidy * pooled)
             fees = c.codistribution_fee_per_parcel * pooled
             self.consortium.books = {"cost": cons_cost, "parcels": pooled, "fees": fees, "subsidy": subsidy}
             total_cost += cons_cost
@@ -493,8 +493,8 @@ class Logistics:
         perishable_value = up.sum() * lc.perishable_share_up * lc.perishable_value_per_parcel
         transit = c.transit_days
         station_days = transit + 7.0 * (1.0 - self.pickup) / self.pickup
-        village_down = down[self.m.county.villages]
-        village_door = self.door_share[self.m.county.villages]
+        village_down = down[self.model.county.villages]
+        village_door = self.door_share[self.model.county.villages]
         all_down = down.sum()
         days = (
             transit * (down * self.door_share).sum() + (station_days * down * (1 - self.door_share)).sum()

@@ -48,7 +48,7 @@ class FarmSales:
     """Weekly farm sales of the county's households, and the city demand they meet."""
 
     def __init__(self, model: CountyModel):
-        self.m = model
+        self.model = model
         self.cfg = model.config.farm
         hh = model.households
         rows = np.flatnonzero(hh.rural)
@@ -89,7 +89,7 @@ class FarmSales:
             door_share: Share of parcels picked up in each settlement (the rest must be
                 taken to the township station).
         """
-        m = self.m
+        m = self.model
         cfg = self.cfg
         hh = m.households
         rows = self.rows
