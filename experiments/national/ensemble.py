@@ -37,6 +37,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.errors import InputError
+from sim.policy.tiers import TIER_LABELS
 
 #: Non-district county-level units of mainland China, 2022 (MCA: 2,844 county-level
 #: units minus 973 city districts; configs/data/official/official_statistics.csv).
@@ -50,10 +51,6 @@ SERIES_INDICATOR: dict[str, str] = {
     "express_village_coverage": "express_village_coverage",
     "leading_counties_batch": "leading_counties",
 }
-
-#: Tier codes of the ``county_tier`` indicator (sim.policy.evaluation): 0 none, 1 basic,
-#: 2 enhanced, 3 advanced.
-TIERS: dict[int, str] = {0: "none", 1: "basic", 2: "enhanced", 3: "advanced"}
 
 _COLUMNS = ("stratum", "region", "map_region", "size", "county_units", "logistics_center_share")
 _REGIONS = ("east_plain", "central_hill", "west_mountain", "northeast_plain")
@@ -375,7 +372,7 @@ def _years(runs: pd.DataFrame) -> list[int]:
 def _county_values(runs: pd.DataFrame, y: int) -> dict[str, pd.Series]:
     """Per-run quantities whose weighted national mean (or total) is an indicator."""
     tier = runs[f"tier_{y}"]
-    vals = {f"share_tier_{name}": (tier.round() == code).astype(float) for code, name in TIERS.items()}
+    vals = {f"share_tier_{name}": (tier.round() == code).astype(float) for code, name in TIER_LABELS.items()}
     vals["share_basic_or_better"] = (tier.round() >= 1).astype(float)
     vals["leading_counties"] = runs[f"leading_{y}"].astype(float)
     vals["express_village_coverage"] = runs[f"express_{y}"].astype(float)

@@ -35,15 +35,16 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sim.config import read_yaml
 from sim.errors import InputError
+from sim.policy.catalogue import BY_PROGRAMME, PROGRAMMES
+from sim.policy.events import schedule_on
+from sim.policy.indicators import BASE_NAMES, BY_NAME
+from sim.policy.tiers import TIER_LABELS, TIER_ZH, TIERS
 
 if TYPE_CHECKING:
     from sim.config import Scenario
     from sim.model import CountyModel
-
-TIERS: tuple[str, ...] = ("basic", "enhanced", "advanced")
-TIER_LABELS: dict[int, str] = {0: "none", 1: "basic", 2: "enhanced", 3: "advanced"}
-TIER_ZH: dict[int, str] = {0: "未达标", 1: "基本型", 2: "增强型", 3: "提升型"}
 
 #: The criteria file a scenario uses when ``evaluation.criteria`` is not set.
 DEFAULT_CRITERIA = Path(__file__).resolve().parents[2] / "configs" / "criteria" / "national.yaml"
@@ -176,8 +177,6 @@ def _error(err: ValidationError, source: Path) -> InputError:
 
 
 def _check_indicators(c: Criteria, source: Path) -> None:
-    from sim.policy.indicators import BASE_NAMES, BY_NAME
-
     def unknown(name: str, allowed: list[str], where: str) -> None:
         close = difflib.get_close_matches(name, allowed, n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
@@ -201,8 +200,6 @@ def load_criteria(path: str | Path | None = None) -> LoadedCriteria:
         InputError: The file is missing or malformed, or names an unknown indicator;
             the message names the file and the field.
     """
-    from sim.config import read_yaml
-
     p = Path(path) if path is not None else DEFAULT_CRITERIA
     stat = p.stat() if p.is_file() else None
     key = (str(p.resolve()), stat.st_mtime_ns if stat else 0, stat.st_size if stat else 0)
@@ -306,8 +303,6 @@ class Evaluator:
         for year in range(m.dates[0].year, m.dates[-1].year + 1):
             day = dt.date(year, r.month, r.day)
             if m.dates[0] < day <= m.dates[-1] + dt.timedelta(days=6):
-                from sim.policy.events import schedule_on
-
                 schedule_on(m, day, self.review)
 
     def observe(self, values: dict[str, float]) -> None:
@@ -450,8 +445,6 @@ def _level(series: np.ndarray, summary: str, end: bool) -> float:
 
 
 def _total(outcome: Outcome, ts: pd.DataFrame, facts: RunFacts, end: bool) -> float | None:
-    from sim.policy.indicators import BY_NAME
-
     ind = BY_NAME.get(outcome.indicator)
     if ind is None or outcome.indicator not in ts:
         return None
@@ -493,8 +486,6 @@ def cost_effectiveness(
         facts: Numbers of villages and rural households of the county.
         counterfactual: The no-plan run's weekly indicators, if one was run.
     """
-    from sim.policy.catalogue import BY_PROGRAMME, PROGRAMMES
-
     by = ledger["by_programme"]
     cost = {p: by[p]["spent"] + by[p]["leaked"] for p in PROGRAMMES}
     total_cost = sum(cost.values())
