@@ -19,7 +19,7 @@ built on their policy dates by Mesa events when the programme's funds allow.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -32,6 +32,18 @@ if TYPE_CHECKING:
     from sim.model import CountyModel
 
 EMPTY = Plan((), 0.0, 0.0, 0.0)
+
+
+class _HandOver(NamedTuple):
+    """How a week's parcels change hands in each settlement (arrays by node): the cost of
+    handing one parcel over (service-point fee or door delivery, 0 in towns), the parcels
+    a carrier delivers or collects in each village it serves, the fees owed to store
+    service points and the couriers' door-to-door cost in villages without a store."""
+
+    per_parcel: np.ndarray
+    in_village: np.ndarray
+    point_fees: np.ndarray
+    door_costs: np.ndarray
 
 
 class Logistics:
@@ -410,12 +422,20 @@ class Logistics:
             Service-point fees owed to each village's store this week, by node (via
             ``self.week["point_fees"]``), and the week's flow totals.
         """
+        down = self._deliver_down(online_spend)
+        up = self._collect_up(farm_parcels)
+        hand = self._hand_over(down, up)
+        pooled, network_cost = self._book(down, up, hand)
+        cost = network_cost + (hand.point_fees.sum() + hand.door_costs.sum())
+        self.week = self._week_record(down, up, pooled, cost, hand.point_fees)
+        return self.week
+
+    def _deliver_down(self, online_spend: np.ndarray) -> np.ndarray:
+        """This week's downward parcels by settlement: delivered to the door where a carrier
+        serves the village, else queued at the township station (picked up at its rate); a
+        share is lost. Books the conservation totals."""
         c = self.cfg
-        lc = self.lcfg
-        pol = self.model.config.policy
         down = self._down(online_spend)
-        other = self._other_up() * (c.unserved_upward_factor + (1.0 - c.unserved_upward_factor) * self.door_share)
-        up = other + farm_parcels
         keep = 1.0 - c.loss_rate
         direct = down * self.door_share * keep
         to_station = down * (1.0 - self.door_share) * keep
@@ -427,67 +447,117 @@ class Logistics:
         t["created_down"] += down.sum()
         t["delivered_down"] += direct.sum() + picked.sum()
         t["lost_down"] += lost_down.sum()
+        return down
+
+    def _collect_up(self, farm_parcels: np.ndarray) -> np.ndarray:
+        """This week's upward parcels by settlement: other parcels (fewer where no carrier
+        picks up in the village) and the farm products sold online. Books the totals."""
+        c = self.cfg
+        other = self._other_up() * (c.unserved_upward_factor + (1.0 - c.unserved_upward_factor) * self.door_share)
+        up = other + farm_parcels
+        keep = 1.0 - c.loss_rate
+        t = self.totals
         t["created_up"] += up.sum()
         t["shipped_up"] += up.sum() * keep
         t["lost_up"] += up.sum() * c.loss_rate
+        return up
 
-        # hand-over in the village: a store service point takes the parcels for a fee (paid to
-        # the store), otherwise the courier delivers door to door
+    def _hand_over(self, down: np.ndarray, up: np.ndarray) -> _HandOver:
+        """Hand-over in the villages: a store service point takes the parcels for a fee (paid
+        to the store), otherwise the courier delivers door to door; towns use the outlet's
+        own counter."""
+        c = self.cfg
+        village = self.model.county.kind == SettlementKind.VILLAGE
         self.has_store = self.model.stores_per_node() > 0
-        pol_fee = pol.parcel_point_fee
-        handover = np.where(self.has_store, pol_fee, c.door_delivery_cost_per_parcel)
-        handover[self.model.county.kind != SettlementKind.VILLAGE] = 0.0  # towns: the outlet's own counter
-        in_village = down * keep + up  # parcels of a village delivered or collected in it, if served
-        sp = self.has_store & (self.door_share > 0) & (self.model.county.kind == SettlementKind.VILLAGE)
-        point_fees = np.where(sp, pol_fee * self.door_share * in_village, 0.0)
-        door_costs = np.where(
-            ~self.has_store & (self.model.county.kind == SettlementKind.VILLAGE),
-            c.door_delivery_cost_per_parcel * self.door_share * in_village,
-            0.0,
+        fee = self.model.config.policy.parcel_point_fee
+        per_parcel = np.where(self.has_store, fee, c.door_delivery_cost_per_parcel)
+        per_parcel[~village] = 0.0
+        in_village = down * (1.0 - c.loss_rate) + up  # parcels of a village delivered or collected in it, if served
+        sp = self.has_store & (self.door_share > 0) & village
+        return _HandOver(
+            per_parcel=per_parcel,
+            in_village=in_village,
+            point_fees=np.where(sp, fee * self.door_share * in_village, 0.0),
+            door_costs=np.where(
+                ~self.has_store & village, c.door_delivery_cost_per_parcel * self.door_share * in_village, 0.0
+            ),
         )
 
-        # carriers' and the consortium's books
+    def _book(self, down: np.ndarray, up: np.ndarray, hand: _HandOver) -> tuple[float, float]:
+        """The week's books of the consortium and of every carrier.
+
+        Returns:
+            ``(pooled, cost)``: parcels carried through the consortium, and the real cost of
+            the consortium's and the stand-alone carriers' networks (hand-over excluded).
+        """
         members = [car for car in self.carriers if car.member]
         pooled_share = sum(car.share for car in members)
         total_cost = 0.0
-        cons_cost = 0.0
+        pooled = 0.0
         if members and self.consortium is not None:
-            pooled = pooled_share * (down.sum() + up.sum())
-            cons_cost = self._fixed_cost(pooled_share, pooled, pooled=True) + sum(
-                p.cost for p in self.consortium.plans.values()
-            )
-            subsidy = self.model.government.pay_up_to("codistribution", pol.codistribution.parcel_subsidy * pooled)
-            fees = c.codistribution_fee_per_parcel * pooled
-            self.consortium.books = {"cost": cons_cost, "parcels": pooled, "fees": fees, "subsidy": subsidy}
-            total_cost += cons_cost
-        else:
-            pooled, subsidy, fees = 0.0, 0.0, 0.0
+            pooled = self._book_consortium(pooled_share, down, up)
+            total_cost += self.consortium.books["cost"]
         for car in self.carriers:
-            served = self.consortium.served() if (car.member and self.consortium) else car.served()
-            idx = np.fromiter(served, dtype=np.int64) if served else np.empty(0, dtype=np.int64)
-            parcels = car.share * (down.sum() + up.sum())
-            revenue = car.share * (
-                c.revenue_per_parcel * (down.sum() + up.sum())
-                + c.village_delivery_fee * down[idx].sum()
-                + c.upward_margin_per_parcel * up.sum()
-            )
-            points = car.share * (handover[idx] * in_village[idx]).sum()
-            if car.member and self.consortium is not None:
-                frac = car.share / pooled_share
-                cost = self.consortium.cost_shares.get(car.name, frac) * cons_cost + (fees - subsidy) * frac + points
-            else:
-                routes = sum(p.cost for p in car.plans.values())
-                cost = self._fixed_cost(car.share, parcels, pooled=False) + routes + points
+            cost, points = self._book_carrier(car, pooled_share, down, up, hand)
+            if not (car.member and self.consortium is not None):
                 total_cost += cost - points
-            car.books = {
-                "revenue": revenue,
-                "cost": cost,
-                "profit": revenue - cost,
-                "parcels": parcels,
-                "route_km": car.route_km_week() if not car.member else self._member_route_km(car),
-            }
-        total_cost += point_fees.sum() + door_costs.sum()
+        return pooled, total_cost
 
+    def _book_consortium(self, share: float, down: np.ndarray, up: np.ndarray) -> float:
+        """The consortium's week (its ``books``): its network cost, the operator's fees and the
+        programme's per-parcel subsidy on the pooled parcels, which it returns."""
+        assert self.consortium is not None
+        pooled = share * (down.sum() + up.sum())
+        cost = self._fixed_cost(share, pooled, pooled=True) + sum(p.cost for p in self.consortium.plans.values())
+        subsidy = self.model.government.pay_up_to(
+            "codistribution", self.model.config.policy.codistribution.parcel_subsidy * pooled
+        )
+        fees = self.cfg.codistribution_fee_per_parcel * pooled
+        self.consortium.books = {"cost": cost, "parcels": pooled, "fees": fees, "subsidy": subsidy}
+        return pooled
+
+    def _book_carrier(
+        self, car: Carrier, pooled_share: float, down: np.ndarray, up: np.ndarray, hand: _HandOver
+    ) -> tuple[float, float]:
+        """One carrier's week (its ``books``): revenue on its share of all parcels, and its cost
+        (a member pays its Shapley share of the consortium's cost plus fees net of subsidy).
+
+        Returns:
+            The carrier's cost, and the hand-over part of it.
+        """
+        c = self.cfg
+        served = self.consortium.served() if (car.member and self.consortium) else car.served()
+        idx = np.fromiter(served, dtype=np.int64) if served else np.empty(0, dtype=np.int64)
+        parcels = car.share * (down.sum() + up.sum())
+        revenue = car.share * (
+            c.revenue_per_parcel * (down.sum() + up.sum())
+            + c.village_delivery_fee * down[idx].sum()
+            + c.upward_margin_per_parcel * up.sum()
+        )
+        points = car.share * (hand.per_parcel[idx] * hand.in_village[idx]).sum()
+        if car.member and self.consortium is not None:
+            pool = self.consortium.books
+            frac = car.share / pooled_share
+            share = self.consortium.cost_shares.get(car.name, frac)
+            cost = share * pool["cost"] + (pool["fees"] - pool["subsidy"]) * frac + points
+        else:
+            routes = sum(p.cost for p in car.plans.values())
+            cost = self._fixed_cost(car.share, parcels, pooled=False) + routes + points
+        car.books = {
+            "revenue": revenue,
+            "cost": cost,
+            "profit": revenue - cost,
+            "parcels": parcels,
+            "route_km": car.route_km_week() if not car.member else self._member_route_km(car),
+        }
+        return cost, points
+
+    def _week_record(
+        self, down: np.ndarray, up: np.ndarray, pooled: float, cost: float, point_fees: np.ndarray
+    ) -> dict[str, Any]:
+        """The week's flow totals, delivery time and cold-chain losses (what indicators read)."""
+        c = self.cfg
+        lc = self.lcfg
         # cold chain: perishables lose value without cold storage
         loss_rate = lc.loss_with_cold_chain if self.cold_storage else lc.loss_without_cold_chain
         perishable_value = up.sum() * lc.perishable_share_up * lc.perishable_value_per_parcel
@@ -499,11 +569,11 @@ class Logistics:
         days = (
             transit * (down * self.door_share).sum() + (station_days * down * (1 - self.door_share)).sum()
         ) / all_down
-        self.week = {
+        return {
             "down": all_down,
             "up": up.sum(),
             "pooled": pooled,
-            "cost": total_cost,
+            "cost": cost,
             "point_fees": point_fees,
             "delivery_days": days,
             "cold_chain_loss_rate": loss_rate,
@@ -512,7 +582,6 @@ class Logistics:
             if village_down.sum() > 0
             else 0.0,
         }
-        return self.week
 
     def conservation_gap(self) -> tuple[float, float]:
         """Created minus (delivered + waiting + lost), downward and upward: both ~0."""
