@@ -13,6 +13,7 @@ from sim.agents.government import add_months
 from sim.errors import InputError
 from sim.model import CountyModel
 from sim.policy.catalogue import LEVERS, PHASES, PROGRAMMES, phase_index
+from sim.policy.demand import NEEDS
 from tests.conftest import tiny
 from tests.test_docs import field_paths
 
@@ -344,3 +345,8 @@ def test_a_facility_the_programme_cannot_pay_for_is_retried_every_four_weeks():
     model.run(progress=False)
     assert [e["date"] for e in model.events["facilities"]] == ["2023-10-28"]
     assert model.government.spent["logistics_center"] == pytest.approx(0.5 * (3_000_000 + 800_000))
+
+
+def test_every_programme_estimates_its_need() -> None:
+    """The by_demand and remote_first rules ask every programme for its need: one function each."""
+    assert set(NEEDS) == set(PROGRAMMES)
