@@ -62,7 +62,6 @@ class Market:
         self._nest_memo: dict[tuple[float, ...], tuple[float, np.ndarray]] = {}
         self.last_budget = self.base_budget.copy()
         self.last_shares = np.zeros((n, len(Channel)))
-        self._pop = scenario.population
 
     def _set_trip_costs(self, county: CountyMap) -> None:
         """Weekly trip cost (yuan, time valued by income) and km of buying in the village,
