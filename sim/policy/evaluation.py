@@ -489,36 +489,7 @@ def cost_effectiveness(
     by = ledger["by_programme"]
     cost = {p: by[p]["spent"] + by[p]["leaked"] for p in PROGRAMMES}
     total_cost = sum(cost.values())
-    outcomes: dict[str, Any] = {}
-    for oc in OUTCOMES:
-        end = _total(oc, timeseries, facts, end=True)
-        if counterfactual is not None:
-            base = _total(oc, counterfactual, facts, end=True)
-        else:
-            base = _total(oc, timeseries, facts, end=False)
-        aimed = [p for p in PROGRAMMES if oc.indicator in BY_PROGRAMME[p].aims]
-        aimed_cost = sum(cost[p] for p in aimed)
-        if end is None or base is None:
-            outcomes[oc.name] = {
-                "unit": oc.unit,
-                "indicator": oc.indicator,
-                "note": f"indicator '{oc.indicator}' is not available in this model version",
-            }
-            continue
-        change = end - base
-        good = change > 0
-        outcomes[oc.name] = {
-            "unit": oc.unit,
-            "indicator": oc.indicator,
-            "baseline": base,
-            "end": end,
-            "change": change,
-            "yuan_per_unit_all_programmes": total_cost / change if good else None,
-            "aimed_programmes": aimed,
-            "cost_aimed_programmes": aimed_cost,
-            "yuan_per_unit_aimed_programmes": aimed_cost / change if good and aimed else None,
-            **({} if good else {"note": "no improvement over the baseline: no ratio"}),
-        }
+    outcomes = {oc.name: _outcome_cost(oc, timeseries, facts, counterfactual, cost, total_cost) for oc in OUTCOMES}
     return {
         "baseline": (
             "counterfactual: the same scenario and seed with policy.enabled false, compared at the end"
@@ -532,4 +503,43 @@ def cost_effectiveness(
         "subsidy_spent_by_programme": {p: by[p]["spent"] for p in PROGRAMMES},
         "fiscal_cost_total": total_cost,
         "outcomes": outcomes,
+    }
+
+
+def _outcome_cost(
+    oc: Outcome,
+    timeseries: pd.DataFrame,
+    facts: RunFacts,
+    counterfactual: pd.DataFrame | None,
+    cost: dict[str, float],
+    total_cost: float,
+) -> dict[str, Any]:
+    """One outcome's change against the baseline and the yuan per unit of it, for all
+    programmes and for the programmes that aim at it."""
+    end = _total(oc, timeseries, facts, end=True)
+    if counterfactual is not None:
+        base = _total(oc, counterfactual, facts, end=True)
+    else:
+        base = _total(oc, timeseries, facts, end=False)
+    aimed = [p for p in PROGRAMMES if oc.indicator in BY_PROGRAMME[p].aims]
+    aimed_cost = sum(cost[p] for p in aimed)
+    if end is None or base is None:
+        return {
+            "unit": oc.unit,
+            "indicator": oc.indicator,
+            "note": f"indicator '{oc.indicator}' is not available in this model version",
+        }
+    change = end - base
+    good = change > 0
+    return {
+        "unit": oc.unit,
+        "indicator": oc.indicator,
+        "baseline": base,
+        "end": end,
+        "change": change,
+        "yuan_per_unit_all_programmes": total_cost / change if good else None,
+        "aimed_programmes": aimed,
+        "cost_aimed_programmes": aimed_cost,
+        "yuan_per_unit_aimed_programmes": aimed_cost / change if good and aimed else None,
+        **({} if good else {"note": "no improvement over the baseline: no ratio"}),
     }
