@@ -61,7 +61,7 @@ def vectorised(
         model.farm.expected_parcels.copy(),
         model.anchors.reputation,
     )
-    model._inputs = model._choice_inputs()
+    model.sellers.update_ratios()
     t0 = time.perf_counter()
     model._shop(WEEK, noise=noise)
     farm = model.farm.sell_week(WEEK, model.logistics.door_share)

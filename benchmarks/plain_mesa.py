@@ -153,7 +153,8 @@ class PlainModel(mesa.Model):
     def __init__(self, source: CountyModel, week: int):
         super().__init__(rng=0)
         self.source = source
-        vr, tr, cr, orr = source._choice_inputs()
+        source.sellers.update_ratios()
+        vr, tr, cr, orr = source.sellers.ratios
         self.village_ratio = [float(x) for x in vr]
         self.township_ratio = [float(x) for x in tr]
         self.county_ratio = cr

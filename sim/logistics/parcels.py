@@ -104,7 +104,7 @@ class Logistics:
 
     def expected_parcels_week(self) -> float:
         """Parcels (down and up) a week at the planning budget, with village pick-up everywhere."""
-        return float(self._down(self.model.expected_online_spend()).sum() + self._up_base().sum())
+        return float(self._down(self.model.sellers.expected_online_spend()).sum() + self._up_base().sum())
 
     def _other_up(self) -> np.ndarray:
         """Upward parcels other than farm products (returns, handicrafts) with pick-up (per week)."""
@@ -249,7 +249,7 @@ class Logistics:
         """
         m = self.model
         self.has_store = m.stores_per_node() > 0
-        online = m.expected_online_spend()
+        online = m.sellers.expected_online_spend()
         down = self._down(online)
         up_base = self._up_base()
         self._cache_trim()
@@ -393,7 +393,7 @@ class Logistics:
         if pol.allocation == "remote_first":
             key = {t: -float(county.travel_min[county.county_town, t]) for t in towns}
         else:
-            demand = self._down(m.expected_online_spend()) + self._up_base()
+            demand = self._down(m.sellers.expected_online_spend()) + self._up_base()
             per_town = np.bincount(county.township, weights=demand, minlength=county.n)
             key = {t: -float(per_town[t]) for t in towns}
         subsidy = pol.township_station_subsidy * self.lcfg.township_station_cost
