@@ -806,17 +806,9 @@ def tier_distribution(shares: pd.DataFrame, basic_target: float | None = 0.9) ->
     x = np.arange(len(frame))
     bottom = np.zeros(len(frame))
     for tier, (color, hatch) in TIER_STYLE.items():
-        vals = frame[tier.label].to_numpy()
-        ax.bar(
-            x,
-            vals,
-            bottom=bottom,
-            color=color,
-            hatch=hatch,
-            edgecolor="black",
-            lw=0.5,
-            label=f"{tier.label} ({tier.zh})",
-        )
+        name, zh = tier.label, tier.zh
+        vals = frame[name].to_numpy()
+        ax.bar(x, vals, bottom=bottom, color=color, hatch=hatch, edgecolor="black", lw=0.5, label=f"{name} ({zh})")
         for xi, b, v in zip(x, bottom, vals, strict=True):
             if v >= 0.06:
                 ax.text(
