@@ -22,6 +22,7 @@ import numpy as np
 from benchmarks import write_results
 from sim.config import Scenario
 from sim.markets.adoption import adopt_month
+from sim.markets.kinds import Channel
 from sim.model import CountyModel
 
 WEEK = 10  # a harvest-season week (mid-September 2023): farm sales are non-zero
@@ -60,7 +61,7 @@ def vectorised(
         model.farm.expected_parcels.copy(),
         model.anchors.reputation,
     )
-    model._inputs = model._choice_inputs()
+    model.sellers.update_ratios()
     t0 = time.perf_counter()
     model._shop(WEEK, noise=noise)
     farm = model.farm.sell_week(WEEK, model.logistics.door_share)
@@ -72,8 +73,8 @@ def vectorised(
     w = hh.weight
     out = {
         "spend": float(spend.sum()),
-        "online": float(spend[:, 3].sum()),
-        "instant": float(spend[:, 4].sum()),
+        "online": float(spend[:, Channel.ONLINE].sum()),
+        "instant": float(spend[:, Channel.INSTANT_RETAIL].sum()),
         "surplus": float(model.week["surplus"].sum()),
         "km": float(model.week["travel_km"].sum()),
         "farm_receipts": float(farm["receipts"]),

@@ -16,8 +16,7 @@ import math
 import mesa
 import numpy as np
 
-from sim.markets.channels import COUNTY_TOWN, INSTANT, ONLINE, TOWNSHIP, VILLAGE_STORE
-from sim.markets.farm import ANCHOR, MARKET, SELF_ONLINE, TRADER
+from sim.markets.kinds import Channel, FarmChannel
 from sim.model import CountyModel
 
 
@@ -57,9 +56,9 @@ class PlainHousehold(mesa.Agent):
         budget = self.base_budget * m.season * noise
         door = m.door[self.node]
         cost = [
-            budget * m.village_ratio[self.node] + self.trip_cost[0],
-            budget * m.township_ratio[self.township] + self.trip_cost[1],
-            budget * m.county_ratio + self.trip_cost[2],
+            budget * m.village_ratio[self.node] + self.trip_cost[Channel.VILLAGE_STORE],
+            budget * m.township_ratio[self.township] + self.trip_cost[Channel.TOWNSHIP],
+            budget * m.county_ratio + self.trip_cost[Channel.COUNTY_TOWN],
             budget * m.online_ratio + (1.0 - door) * self.fetch_cost if self.online_buyer else math.inf,
             budget * m.instant_ratio + m.instant_fee if self.instant_reach else math.inf,
         ]
@@ -70,9 +69,9 @@ class PlainHousehold(mesa.Agent):
         total = sum(e)
         shares = [x / total for x in e]
         self.spend = [s * budget * self.weight for s in shares]
-        self.surplus = b.choice_scale_yuan * (top + math.log(total)) + cost[COUNTY_TOWN]
-        km = sum(shares[c] * self.trip_km[c] for c in (VILLAGE_STORE, TOWNSHIP, COUNTY_TOWN))
-        self.km = km + shares[ONLINE] * (1.0 - door) * self.fetch_km
+        self.surplus = b.choice_scale_yuan * (top + math.log(total)) + cost[Channel.COUNTY_TOWN]
+        km = sum(shares[c] * self.trip_km[c] for c in (Channel.VILLAGE_STORE, Channel.TOWNSHIP, Channel.COUNTY_TOWN))
+        self.km = km + shares[Channel.ONLINE] * (1.0 - door) * self.fetch_km
 
     def sell(self) -> None:
         m = self.model
@@ -86,13 +85,13 @@ class PlainHousehold(mesa.Agent):
         net_online = f["city"] * (1.0 - f["transit_loss"] * perish)
         station = (1.0 - m.door[self.node]) * cfg.station_trips_per_week * self.township_trip_cost / safe
         u = [0.0] * 4
-        u[TRADER] = 1.0 - cfg.local_loss * perish
-        u[MARKET] = (
+        u[FarmChannel.TRADER] = 1.0 - cfg.local_loss * perish
+        u[FarmChannel.MARKET] = (
             cfg.market_price_index * (1.0 - cfg.local_loss * perish)
             - cfg.market_trips_per_week * self.township_trip_cost / safe
             + cfg.constant_market
         )
-        u[ANCHOR] = (
+        u[FarmChannel.ANCHOR] = (
             (
                 net_online * (1.0 - cfg.anchor_commission)
                 - cfg.packaging_cost_share
@@ -104,7 +103,7 @@ class PlainHousehold(mesa.Agent):
             if f["reach"] > 0
             else -math.inf
         )
-        u[SELF_ONLINE] = (
+        u[FarmChannel.SELF_ONLINE] = (
             (
                 net_online * (1.0 - cfg.platform_fee)
                 - cfg.packaging_cost_share
@@ -122,11 +121,14 @@ class PlainHousehold(mesa.Agent):
         local = 1.0 - cfg.local_loss * perish
         gross_net = f["city"] * (1.0 - f["transit_loss"] * perish)
         online = (
-            sold[ANCHOR] * gross_net * (1.0 - cfg.anchor_commission)
-            + sold[SELF_ONLINE] * gross_net * (1.0 - cfg.platform_fee)
-            - (sold[ANCHOR] + sold[SELF_ONLINE]) * (cfg.packaging_cost_share + f["parcel_charge"])
+            sold[FarmChannel.ANCHOR] * gross_net * (1.0 - cfg.anchor_commission)
+            + sold[FarmChannel.SELF_ONLINE] * gross_net * (1.0 - cfg.platform_fee)
+            - (sold[FarmChannel.ANCHOR] + sold[FarmChannel.SELF_ONLINE])
+            * (cfg.packaging_cost_share + f["parcel_charge"])
         )
-        self.farm_receipts = sold[TRADER] * local + sold[MARKET] * cfg.market_price_index * local + online
+        self.farm_receipts = (
+            sold[FarmChannel.TRADER] * local + sold[FarmChannel.MARKET] * cfg.market_price_index * local + online
+        )
 
     def adopt(self, u_buy: float, u_sell: float, buy_share: float, sell_share: float) -> tuple[bool, bool]:
         m = self.model
@@ -151,7 +153,8 @@ class PlainModel(mesa.Model):
     def __init__(self, source: CountyModel, week: int):
         super().__init__(rng=0)
         self.source = source
-        vr, tr, cr, orr = source._choice_inputs()
+        source.sellers.update_ratios()
+        vr, tr, cr, orr = source.sellers.ratios
         self.village_ratio = [float(x) for x in vr]
         self.township_ratio = [float(x) for x in tr]
         self.county_ratio = cr
@@ -201,8 +204,8 @@ class PlainModel(mesa.Model):
             new_sell += s
         return {
             "spend": float(sum(sum(h.spend) for h in self.households)),
-            "online": float(sum(h.spend[ONLINE] for h in self.households)),
-            "instant": float(sum(h.spend[INSTANT] for h in self.households)),
+            "online": float(sum(h.spend[Channel.ONLINE] for h in self.households)),
+            "instant": float(sum(h.spend[Channel.INSTANT_RETAIL] for h in self.households)),
             "surplus": float(sum(h.surplus for h in self.households)),
             "km": float(sum(h.km for h in self.households)),
             "farm_receipts": float(sum(h.farm_receipts for h in self.households if h.rural)),

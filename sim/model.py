@@ -18,13 +18,18 @@ enter, chains open township centres, the station programme funds township statio
 carriers re-plan on their dates (co-distribution is settled on its own) → indicators
 collected (the county's state first, then the tier it would be rated at, see
 :mod:`sim.policy.evaluation`).
+
+:meth:`CountyModel.step` reads in that order. The pieces it calls live with their
+subject: the event calendar in :mod:`sim.policy.events`, what sellers offer and earn
+(basket ratios, booking the week's spending, firms' expected revenues) in
+:mod:`sim.markets.sellers`, the channel choice in :mod:`sim.markets.channels`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +37,7 @@ import mesa
 import numpy as np
 import pandas as pd
 from mesa.discrete_space import Network
-from mesa.time.events import Priority
+from tqdm.auto import tqdm
 
 from sim.agents.anchor import Anchors
 from sim.agents.government import Government
@@ -44,12 +49,14 @@ from sim.geography import CountyMap, build_map, default_store_coverage
 from sim.logistics.parcels import Logistics
 from sim.markets import calendar
 from sim.markets.adoption import adopt_month
-from sim.markets.channels import CHANNELS, COUNTY_TOWN, INSTANT, ONLINE, TOWNSHIP, VILLAGE_STORE, Market
+from sim.markets.channels import Market
 from sim.markets.durables import DurablePurchases
 from sim.markets.farm import FarmSales
+from sim.markets.kinds import Channel
+from sim.markets.sellers import Sellers
 from sim.policy import evaluation
 from sim.policy.demand import remote_places
-from sim.policy.events import schedule_on
+from sim.policy.events import schedule_facilities, schedule_policy_events
 from sim.policy.indicators import BASE_INDICATORS, EVALUATION_INDICATORS, INDICATORS, collect, summarise
 
 #: Named random streams; the position in this tuple is the stream's spawn key, so new
@@ -71,8 +78,21 @@ STREAMS = (
     "durables_setup",
 )
 
-#: Months whose first day begins a quarter: each quarter's audit comes at its turn.
-QUARTER_MONTHS = (1, 4, 7, 10)
+#: Kinds of dated event a run records (:meth:`CountyModel.record_event`), in the order of
+#: ``RunResult.events``.
+EVENT_KINDS = (
+    "exits",
+    "entries",
+    "upgrades",
+    "digital",
+    "centers",
+    "stations",
+    "codistribution",
+    "facilities",
+    "budget",
+    "audits",
+    "evaluations",
+)
 
 
 @dataclass
@@ -111,25 +131,53 @@ class CountyModel(mesa.Model):
         self.config = scenario
         children = np.random.SeedSequence(run_seed).spawn(len(STREAMS))
         self.streams = {name: np.random.default_rng(ss) for name, ss in zip(STREAMS, children, strict=True)}
+        self._build_county(county)
+        self._build_households()
+        self._build_institutions()
+        self._place_initial_stores()
+        self._place_initial_centers()
+        self.today = self.dates[0]
+        self.week: dict[str, Any] = {}
+        self.rows: list[dict[str, Any]] = []
+        self.carrier_rows: list[dict[str, Any]] = []
+        self.anchors = Anchors(self)
+        self.farm = FarmSales(self)
+        self.durables = DurablePurchases(self)
+        self.logistics = Logistics(self)
+        schedule_facilities(self)
+        schedule_policy_events(self)
+        self.evaluator.schedule()
+        self.sellers = Sellers(self)
+        self.logistics.replan(weeks_since=0.0)
 
+    # --- set-up ----------------------------------------------------------------------
+
+    def _build_county(self, county: CountyMap | None) -> None:
+        """The map, Mesa's network space on it, and the calendar of simulated weeks."""
+        scenario = self.config
         self.county = county if county is not None else build_map(scenario.map, scenario._base_dir)
         self.space = Network(self.county.graph, layout=self.county.positions(), random=self.random)
-
         self.dates = calendar.week_starts(scenario.timeline.start, scenario.timeline.end)
         self.n_weeks = len(self.dates)
         self.season = calendar.spending_season(self.dates, scenario.behaviour.spring_festival_uplift)
         self.month_end = np.append(calendar.month_starts(self.dates)[1:], True)
         self.year_start = calendar.year_starts(self.dates)
 
-        self.households = create_households(scenario, self.county, self.streams["households"])
+    def _build_households(self) -> None:
+        """The household table, one Mesa agent per row, and the market they shop in."""
+        self.households = create_households(self.config, self.county, self.streams["households"])
         self.household_agents = [HouseholdAgent(self, i) for i in range(len(self.households))]
-        self.market = Market(scenario, self.county, self.households)
+        self.market = Market(self.config, self.county, self.households)
         self._rural_mask = self.households.rural.astype(float)
         # two arrays of (channels, households) reused every week by _shop: the costs, turned
         # into the shares in place, and the spending (see Market.costs on why)
         n_hh = len(self.households)
-        self._week_buffers = (np.empty((len(CHANNELS), n_hh)), np.empty((len(CHANNELS), n_hh)))
+        self._week_buffers = (np.empty((len(Channel), n_hh)), np.empty((len(Channel), n_hh)))
 
+    def _build_institutions(self) -> None:
+        """The government and its tier review, the chain retailers, an empty store register
+        and the event records."""
+        scenario = self.config
         self.keep_alive: list[Any] = []  # Mesa holds event callables weakly
         self.remote = remote_places(self)
         self.county_center_m2 = scenario.retailers.county_center_m2
@@ -138,38 +186,7 @@ class CountyModel(mesa.Model):
         self.retailers = [ChainRetailer(self, i, cash=0.0) for i in range(scenario.retailers.count)]
         self._stores_by_node: dict[int, list[VillageStore]] = {}
         self._store_serial: dict[int, int] = {}
-        self.events: dict[str, list[dict[str, Any]]] = {
-            k: []
-            for k in (
-                "exits",
-                "entries",
-                "upgrades",
-                "digital",
-                "centers",
-                "stations",
-                "codistribution",
-                "facilities",
-                "budget",
-                "audits",
-                "evaluations",
-            )
-        }
-        self._place_initial_stores()
-        self._place_initial_centers()
-        self.today = self.dates[0]
-
-        self.week: dict[str, Any] = {}
-        self.rows: list[dict[str, Any]] = []
-        self.carrier_rows: list[dict[str, Any]] = []
-        self.anchors = Anchors(self)
-        self.farm = FarmSales(self)
-        self.durables = DurablePurchases(self)
-        self.logistics = Logistics(self)
-        self._schedule_facilities()
-        self._schedule_policy_events()
-        self.evaluator.schedule()
-        self._inputs = self._choice_inputs()
-        self.logistics.replan(weeks_since=0.0)
+        self.events: dict[str, list[dict[str, Any]]] = {k: [] for k in EVENT_KINDS}
 
     # --- set-up ----------------------------------------------------------------------
 
@@ -220,60 +237,6 @@ class CountyModel(mesa.Model):
         for node in sorted(chosen.tolist()):
             self.retailers[int(rng.integers(len(self.retailers)))].open_center(int(node))
 
-    def _schedule_facilities(self) -> None:
-        """Put the programme's facility builds on the calendar as Mesa events.
-
-        Each build runs just before the first week starting on or after its date
-        (:func:`sim.policy.events.schedule_on`); a build the programme cannot yet pay for, or
-        whose window is not open yet, is retried every four weeks. With the policy
-        switched off nothing is scheduled: these are the programme's own projects.
-        """
-        pol = self.config.policy
-        if not pol.enabled:
-            return
-        plans = [
-            (pol.logistics_center_date, self.logistics.try_build_center),
-            (pol.cold_storage_date, self.logistics.try_build_cold_storage),
-            (pol.county_center_date, self.try_upgrade_county_center),
-            (pol.ecommerce.livestream_base_date, self.anchors.try_set_up_base),
-            (pol.durables.charging_date, self.durables.build_charging),
-        ]
-        for when, build in plans:
-            if when is not None:
-                schedule_on(self, when, self._retrying(build))  # schedule_on keeps it alive
-
-    def _retrying(self, build: Callable[[], bool]) -> Callable[[], None]:
-        """Wrap a facility build so that it tries again four weeks later until it succeeds:
-        roughly monthly, like the firms' decisions; pots fill only when funds or grants
-        arrive, so trying every week would change little."""
-
-        def attempt() -> None:
-            k = int(self.time)  # events run at k + 0.5, just before week k
-            if not build() and k + 4 < self.n_weeks:
-                schedule_on(self, self.dates[k + 4], attempt)
-
-        return attempt
-
-    def _schedule_policy_events(self) -> None:
-        """The year's funds before each calendar year's first week (ahead of every other
-        event of that week), quarterly audits at each quarter's turn, and the scenario's
-        one-off grants and spot checks."""
-        for k in np.flatnonzero(self.year_start):
-            day = self.dates[int(k)]
-            schedule_on(self, day, lambda d=day, f=bool(k == 0): self.government.new_year(d, first=f), Priority.HIGH)
-        first, last = self.dates[0], self.dates[-1]
-        for year in range(first.year, last.year + 1):
-            for month in QUARTER_MONTHS:
-                day = dt.date(year, month, 1)
-                if first < day <= last:
-                    schedule_on(self, day, self.government.audit)
-        for ev in self.config.policy.events:
-            if ev.kind == "grant":
-                amount, programme, note = float(ev.amount or 0.0), ev.programme, ev.note
-                schedule_on(self, ev.date, lambda a=amount, p=programme, n=note: self.government.grant(a, p, n))
-            else:
-                schedule_on(self, ev.date, lambda: self.government.audit(certain=True))
-
     def try_upgrade_county_center(self) -> bool:
         """Upgrade the county commerce service centre to the target floor area if the
         programme can pay its share (the operator pays the rest); nothing to do if it is
@@ -290,19 +253,17 @@ class CountyModel(mesa.Model):
         self.record_event("facilities", facility="county_center", subsidy=subsidy, floor_m2=target)
         return True
 
-    def expected_online_spend(self) -> np.ndarray:
-        """Online spending per settlement at the planning budget (no season, no noise)."""
-        m = self.market
-        vr, tr, cr, orr = self._inputs
-        cost = m.costs(m.base_budget, vr, tr, cr, orr, self.logistics.door_share)
-        spend = m.shares(cost)[:, ONLINE] * m.base_budget * self.households.weight
-        return np.bincount(self.households.node, weights=spend, minlength=self.county.n)
-
     # --- queries used by agents -----------------------------------------------------
 
     @property
     def has_chains(self) -> bool:
         return bool(self.retailers)
+
+    @property
+    def stores_by_node(self) -> Mapping[int, list[VillageStore]]:
+        """Open stores of each village that has any (read only: stores open and close
+        through the model, :meth:`_new_store` and :meth:`record_exit`)."""
+        return self._stores_by_node
 
     def open_stores(self) -> list[VillageStore]:
         return [s for stores in self._stores_by_node.values() for s in stores]
@@ -330,86 +291,6 @@ class CountyModel(mesa.Model):
         chain = min(self.retailers, key=lambda r: (len(r.members), r.index))
         chain.members.add(store)
         store.chain = chain
-
-    # --- channel attributes ----------------------------------------------------------
-
-    def _village_ratio(self) -> np.ndarray:
-        vr = np.full(self.county.n, np.inf)
-        for node, stores in self._stores_by_node.items():
-            if stores:
-                vr[node] = self.market.nest_ratio(tuple(s.basket_ratio() for s in stores))
-        return vr
-
-    def _township_ratio(self) -> np.ndarray:
-        b = self.config.behaviour
-        tr = np.full(self.county.n, np.inf)  # the county town has no separate township channel
-        market = self.market.basket_ratio(b.township_market_price_index, b.assortment_township_market)
-        center = self.market.basket_ratio(b.township_center_price_index, b.assortment_township_center)
-        for t in self.county.townships:
-            tr[t] = center if self.center_at(int(t)) is not None else market
-        return tr
-
-    def _county_ratio(self) -> float:
-        return float(self.market.basket_ratio(1.0, 1.0))
-
-    def _online_ratio(self) -> float:
-        b = self.config.behaviour
-        return float(self.market.basket_ratio(b.online_price_index, b.assortment_online) + b.online_wait_cost_share)
-
-    def _choice_inputs(self) -> tuple[np.ndarray, np.ndarray, float, float]:
-        return self._village_ratio(), self._township_ratio(), self._county_ratio(), self._online_ratio()
-
-    # --- counterfactuals for firms' decisions ---------------------------------------
-
-    def _village_store_spend(self, node: int, village_ratio: np.ndarray) -> float:
-        """Expected weekly spending at a village's stores (planning budget, no noise)."""
-        rows = self.market.rows_in(node)
-        if len(rows) == 0:
-            return 0.0
-        _, tr, cr, orr = self._inputs
-        budget = self.market.base_budget[rows]
-        cost = self.market.costs(budget, village_ratio, tr, cr, orr, self.logistics.door_share, rows)
-        share = self.market.shares(cost)[:, VILLAGE_STORE]
-        return float((budget * share * self.households.weight[rows]).sum())
-
-    def store_revenue_if(self, store: VillageStore, new_ratio: float) -> tuple[float, float]:
-        """A store's expected weekly revenue now, and if its basket ratio became ``new_ratio``."""
-        stores = self.stores_at(store.node)
-        idx = stores.index(store)
-        ratios = np.array([s.basket_ratio() for s in stores])
-        vr = self._inputs[0].copy()
-        out = []
-        for r in (ratios, np.where(np.arange(len(ratios)) == idx, new_ratio, ratios)):
-            vr[store.node] = self.market.nest_ratio(r)
-            out.append(self._village_store_spend(store.node, vr) * self.market.within_village_split(r)[idx])
-        return out[0], out[1]
-
-    def entrant_revenue(self, node: int, kind: str = TRADITIONAL) -> float:
-        """Expected weekly revenue of a new store opening in a village."""
-        ratios = np.array([s.basket_ratio() for s in self.stores_at(node)] + [self._kind_ratio(kind)])
-        vr = self._inputs[0].copy()
-        vr[node] = self.market.nest_ratio(ratios)
-        return self._village_store_spend(node, vr) * self.market.within_village_split(ratios)[-1]
-
-    def _kind_ratio(self, kind: str) -> float:
-        s = self.config.stores
-        markup = s.markup_newtype if kind == NEWTYPE else s.markup_traditional
-        assort = s.assortment_newtype if kind == NEWTYPE else s.assortment_traditional
-        return float(self.market.basket_ratio(1.0 + markup, assort))
-
-    def center_revenue_if(self, node: int) -> float:
-        """Expected weekly revenue of a commerce centre opened in township ``node``."""
-        b = self.config.behaviour
-        rows = self.market.rows_of_township(node)
-        if len(rows) == 0:
-            return 0.0
-        vr, tr, cr, orr = self._inputs
-        tr = tr.copy()
-        tr[node] = self.market.basket_ratio(b.township_center_price_index, b.assortment_township_center)
-        budget = self.market.base_budget[rows]
-        cost = self.market.costs(budget, vr, tr, cr, orr, self.logistics.door_share, rows)
-        share = self.market.shares(cost)[:, TOWNSHIP]
-        return float((budget * share * self.households.weight[rows]).sum()) * self.config.retailers.center_capture_share
 
     # --- records ---------------------------------------------------------------------
 
@@ -441,7 +322,7 @@ class CountyModel(mesa.Model):
         i = self.steps - 1  # Mesa counts the step before calling this
         today = self.today = self.dates[i]
         self.week = {"exits": 0, "entries": 0, "upgrades": 0}
-        self._inputs = self._choice_inputs()
+        self.sellers.update_ratios()
         self._shop(i)
         self._book()
         self.farm.sell_week(i, self.logistics.door_share)
@@ -452,7 +333,7 @@ class CountyModel(mesa.Model):
             self._monthly_decisions()
         every = self.config.carriers.replan_every_weeks
         if (i + 1) % every == 0:
-            self._inputs = self._choice_inputs()
+            self.sellers.update_ratios()
             self.logistics.replan(weeks_since=float(every))
         values = collect(self, BASE_INDICATORS)
         self.evaluator.observe(values)
@@ -463,7 +344,7 @@ class CountyModel(mesa.Model):
     def _ship(self) -> None:
         """Parcels from this week's online buying; service-point fees go to village stores."""
         hh = self.households
-        online = np.bincount(hh.node, weights=self.week["spend"][:, ONLINE], minlength=self.county.n)
+        online = np.bincount(hh.node, weights=self.week["spend"][:, Channel.ONLINE], minlength=self.county.n)
         week = self.logistics.ship_week(online, self.farm.week["parcels_by_node"])
         for node in np.flatnonzero(week["point_fees"]):
             stores = self.stores_at(int(node))
@@ -503,7 +384,7 @@ class CountyModel(mesa.Model):
         m = self.market
         noise = self.spending_noise() if noise is None else noise
         budget = m.base_budget * self.season[i] * noise
-        vr, tr, cr, orr = self._inputs
+        vr, tr, cr, orr = self.sellers.ratios
         cost_buf, spend_buf = self._week_buffers
         cost = m.costs(budget, vr, tr, cr, orr, self.logistics.door_share, out=cost_buf)
         shares, surplus = m.choose(cost, overwrite=True)
@@ -516,54 +397,8 @@ class CountyModel(mesa.Model):
 
     def _book(self) -> None:
         """Hand every yuan households spent to a seller; keep the ledger for conservation checks."""
-        hh = self.households
         spend = self.week["spend"]
-        n = self.county.n
-        for ret in self.retailers:
-            ret.fee_income_week = 0.0
-        r = self.config.retailers
-        by_village = np.bincount(hh.node, weights=spend[:, VILLAGE_STORE], minlength=n)
-        by_township = np.bincount(hh.township, weights=spend[:, TOWNSHIP], minlength=n)
-        ledger = dict.fromkeys(
-            (
-                "village_stores",
-                "township_centers",
-                "township_markets",
-                "county_outlets",
-                "county_independents",
-                "online",
-                "instant_retail",
-            ),
-            0.0,
-        )
-        for node, stores in list(self._stores_by_node.items()):
-            split = self.market.within_village_split(tuple(s.basket_ratio() for s in stores))
-            for store, share in zip(stores, split, strict=True):
-                revenue = float(by_village[node] * share)
-                store.book_week(revenue)
-                ledger["village_stores"] += revenue
-        for t in np.flatnonzero(by_township):
-            center = self.center_at(int(t))
-            if center is not None:
-                got = float(by_township[t] * r.center_capture_share)
-                center.book_week(got)
-                ledger["township_centers"] += got
-                ledger["township_markets"] += float(by_township[t]) - got
-            else:
-                ledger["township_markets"] += float(by_township[t])
-        for center in (c for ret in self.retailers for c in ret.centers.values()):
-            if by_township[center.node] == 0:
-                center.book_week(0.0)
-        county_total = float(spend[:, COUNTY_TOWN].sum())
-        if self.retailers:
-            each = county_total * r.county_outlet_share / len(self.retailers)
-            for ret in self.retailers:
-                ret.book_outlets(each)
-            ledger["county_outlets"] = each * len(self.retailers)
-        ledger["county_independents"] = county_total - ledger["county_outlets"]
-        ledger["online"] = float(spend[:, ONLINE].sum())
-        ledger["instant_retail"] = float(spend[:, INSTANT].sum())
-        self.week["ledger"] = ledger
+        self.week["ledger"] = self.sellers.book_week(spend)
         self.week["household_spend_total"] = float(spend.sum())
 
     def _monthly_households(self) -> None:
@@ -575,7 +410,17 @@ class CountyModel(mesa.Model):
         self.market.update_budgets()
 
     def _monthly_decisions(self) -> None:
+        """The month's turn: households, then stores, would-be owners, chains and stations."""
         self._monthly_households()
+        self._monthly_store_reviews()
+        self._monthly_entry()
+        self.sellers.update_ratios()
+        self._monthly_centers()
+        self.logistics.fund_stations()
+
+    def _monthly_store_reviews(self) -> None:
+        """Stores close the month, the failing ones exit, and a random share of the others
+        review joining a chain, upgrading and going digital."""
         s = self.config.stores
         stores = self.open_stores()
         for store in stores:
@@ -590,7 +435,11 @@ class CountyModel(mesa.Model):
                 store.consider_chain()
                 store.consider_upgrade()
                 store.consider_digital()
-        # entry: would-be owners test villages with room for another store
+
+    def _monthly_entry(self) -> None:
+        """Would-be owners test villages with room for another store and open one where the
+        expected profit pays back the opening cost times the owner's hurdle."""
+        s = self.config.stores
         rng = self.streams["entry"]
         per_node = self.stores_per_node()
         villages = self.county.villages
@@ -599,7 +448,7 @@ class CountyModel(mesa.Model):
         for v, test, hurdle in zip(villages, tests, hurdles, strict=True):
             if not test or per_node[v] >= s.max_stores_per_village:
                 continue
-            revenue = self.entrant_revenue(int(v))
+            revenue = self.sellers.entrant_revenue(int(v))
             weekly = revenue * (s.gross_margin - s.restock_cost_share) - s.fixed_cost_week
             if weekly > 0 and weekly * 52.0 * s.payback_years > s.entry_cost * hurdle:
                 # the owner pays the opening cost from savings outside the store's books;
@@ -607,8 +456,9 @@ class CountyModel(mesa.Model):
                 self._new_store(int(v), TRADITIONAL, float(hurdle))
                 self.week["entries"] += 1
                 self._event("entries", village=self.county.ids[int(v)])
-        self._inputs = self._choice_inputs()
-        # chains look at townships without a centre, in random order
+
+    def _monthly_centers(self) -> None:
+        """Chains, in random order, look at the townships still without a centre."""
         rng = self.streams["centers"]
         candidates = [int(t) for t in self.county.townships if self.center_at(int(t)) is None]
         sd = self.config.retailers.decision_noise_sd
@@ -616,7 +466,6 @@ class CountyModel(mesa.Model):
             noise = {t: float(np.exp(rng.normal(-0.5 * sd**2, sd))) for t in candidates}
             self.retailers[int(k)].consider_centers(noise)
             candidates = [t for t in candidates if self.center_at(t) is None]
-        self.logistics.fund_stations()
 
     # --- running ---------------------------------------------------------------------
 
@@ -630,8 +479,6 @@ class CountyModel(mesa.Model):
         start = time.perf_counter()
         bar = None
         if _want_progress(self.config.outputs.progress, progress):
-            from tqdm.auto import tqdm
-
             bar = tqdm(total=self.n_weeks, desc=self.config.name, unit="week", mininterval=2.0, delay=2.0)
         while self.steps < self.n_weeks:
             self.step()
@@ -686,9 +533,7 @@ def _want_progress(setting: str, override: bool | None) -> bool:
         return True
     if setting == "off":
         return False
-    import sys
-
     return sys.stderr.isatty()
 
 
-__all__ = ["CHANNELS", "CountyModel", "RunResult", "TownshipCenter"]
+__all__ = ["CountyModel", "RunResult", "TownshipCenter"]

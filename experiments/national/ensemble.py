@@ -22,7 +22,7 @@ from experiments.report.plots import configure_fonts, save
 from experiments.run.store import read_runs
 from experiments.spec.ensemble import counties, parse_ensemble, spec_path
 from sim.errors import InputError
-from sim.policy.evaluation import TIER_LABELS
+from sim.policy.tiers import TIER_LABELS
 
 #: Official series (configs/data/official/official_statistics.csv) → the national indicator
 #: they are compared with; why each pairing holds is in experiments/national/calibration.py.

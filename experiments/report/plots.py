@@ -45,6 +45,7 @@ from experiments.report.run_plots import (
 )
 from experiments.report.style import BUNDLED_CJK, CJK_FAMILIES, CJK_FAMILY, configure_fonts, label, save
 from sim.policy.indicators import BY_NAME
+from sim.policy.tiers import TIER_LABELS, Tier
 
 __all__ = [
     "BUNDLED_CJK",
@@ -292,13 +293,13 @@ def attainment_curve(
     return fig
 
 
-#: How each county tier is drawn: name, Chinese name, gray level, hatch (highest tier first).
-TIER_STYLE = (
-    ("advanced", "提升型", "0.1", "xx"),
-    ("enhanced", "增强型", "0.4", "//"),
-    ("basic", "基本型", "0.7", ".."),
-    ("none", "未达标", "white", ""),
-)
+#: Bar colour and hatch of each tier, in stacking order from the bottom (names from sim.policy.tiers).
+TIER_STYLE: dict[Tier, tuple[str, str]] = {
+    Tier.ADVANCED: ("0.1", "xx"),
+    Tier.ENHANCED: ("0.4", "//"),
+    Tier.BASIC: ("0.7", ".."),
+    Tier.NONE: ("white", ""),
+}
 
 
 def tier_distribution(shares: pd.DataFrame, basic_target: float | None = 0.9) -> plt.Figure:
@@ -310,12 +311,12 @@ def tier_distribution(shares: pd.DataFrame, basic_target: float | None = 0.9) ->
             is normalised to 1).
         basic_target: The plan's share of counties at basic or above by 2025 (None: no line).
     """
-    by_code = {0: "none", 1: "basic", 2: "enhanced", 3: "advanced"}
+    by_code = TIER_LABELS
     frame = shares.rename(columns=lambda c: by_code.get(c, c) if not isinstance(c, str) else c.lower())
     unknown = [c for c in frame.columns if c not in by_code.values()]
     if unknown:
         raise ValueError(f"unknown tier columns {unknown}; use none, basic, enhanced, advanced or 0-3")
-    frame = frame.reindex(columns=[t[0] for t in TIER_STYLE]).fillna(0.0).astype(float)
+    frame = frame.reindex(columns=[t.label for t in TIER_STYLE]).fillna(0.0).astype(float)
     totals = frame.sum(axis=1)
     if (totals <= 0).any():
         raise ValueError("every year needs a positive total")
@@ -323,7 +324,8 @@ def tier_distribution(shares: pd.DataFrame, basic_target: float | None = 0.9) ->
     fig, ax = plt.subplots(figsize=(max(5.0, 1.1 * len(frame) + 3), 4.5))
     x = np.arange(len(frame))
     bottom = np.zeros(len(frame))
-    for name, zh, color, hatch in TIER_STYLE:
+    for tier, (color, hatch) in TIER_STYLE.items():
+        name, zh = tier.label, tier.zh
         vals = frame[name].to_numpy()
         ax.bar(x, vals, bottom=bottom, color=color, hatch=hatch, edgecolor="black", lw=0.5, label=f"{name} ({zh})")
         for xi, b, v in zip(x, bottom, vals, strict=True):

@@ -81,7 +81,7 @@ class Anchors:
     """The county's anchors together: reach, brand and books."""
 
     def __init__(self, model: CountyModel):
-        self.m = model
+        self.model = model
         a = model.config.anchors
         self.service_center = ServiceCenter(model) if a.service_center else None
         self.base: LivestreamBase | None = LivestreamBase(model) if a.livestream_base_at_start else None
@@ -95,15 +95,15 @@ class Anchors:
         """Relative reach of anchor selling: 1 with a livestream base, less without, 0 with none."""
         if self.base is not None:
             return 1.0
-        return self.m.config.anchors.reach_without_base if self.service_center is not None else 0.0
+        return self.model.config.anchors.reach_without_base if self.service_center is not None else 0.0
 
     def premium(self) -> float:
         """Price premium of the regional brand."""
-        return self.m.config.anchors.max_brand_premium * self.reputation
+        return self.model.config.anchors.max_brand_premium * self.reputation
 
     def book_week(self, commission: float, volume: float, reference: float) -> None:
         """Book the week's commissions and let the brand's reputation move."""
-        a = self.m.config.anchors
+        a = self.model.config.anchors
         self.commission_week = commission
         self.volume_week = volume
         growth = a.brand_growth_per_week * min(1.0, volume / reference) * self.quality * (1.0 - self.reputation)
@@ -112,11 +112,11 @@ class Anchors:
 
     def monthly(self, rng: np.random.Generator) -> None:
         """Training, and a month's brand and certification support from the programme."""
-        pol = self.m.config.policy.ecommerce
+        pol = self.model.config.policy.ecommerce
         if self.service_center is not None:
             self.service_center.train(rng)
-        gov = self.m.government
-        a = self.m.config.anchors
+        gov = self.model.government
+        a = self.model.config.anchors
         brand = pol.brand_support / 12.0
         # a month's support counts only if paid in full (a pot short of it pays nothing)
         self.brand_supported = brand > 0 and gov.pay("brand_building", brand)
@@ -127,7 +127,7 @@ class Anchors:
         """Set up the livestream base if the programme can pay its share."""
         if self.base is not None:
             return True
-        m = self.m
+        m = self.model
         subsidy = m.config.policy.ecommerce.livestream_base_subsidy * m.config.anchors.livestream_base_cost
         if not m.government.pay("livestream_base", subsidy):
             return False

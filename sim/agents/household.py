@@ -20,8 +20,10 @@ from typing import Any
 import mesa
 import numpy as np
 
-from sim.config import Scenario
-from sim.geography import VILLAGE, CountyMap
+from sim.config import FARM_KINDS, Scenario
+from sim.geography import CountyMap, SettlementKind
+from sim.markets.durables import stationary_ages
+from sim.markets.kinds import Channel
 
 
 @dataclass
@@ -108,54 +110,23 @@ def create_households(scenario: Scenario, county: CountyMap, rng: np.random.Gene
 
     Agents per settlement are ``ceil(households / households_per_agent)``; weights are
     split so they add up to the settlement's real households exactly, so weighted totals
-    do not depend on the screening factor.
+    do not depend on the screening factor. The draws come from ``rng`` in a fixed order
+    (sizes, incomes, vehicles, ages, online buying, farm mix, online selling, durables' ages).
     """
     pop = scenario.population
-    hh = households_per_node(county, pop.household_size)
-    k = pop.households_per_agent
-    agents = -(-hh // k)  # ceil division
-    node = np.repeat(np.arange(county.n), agents)
-    weight = np.full(len(node), float(k))
-    # the last agent of each settlement carries the remainder
-    ends = np.cumsum(agents) - 1
-    weight[ends] = hh - (agents - 1) * k
+    node, weight = _agent_rows(county, pop.household_size, pop.households_per_agent)
     n = len(node)
-
-    # persons: 1 + Poisson so that the mean matches household_size
-    size = 1 + rng.poisson(max(pop.household_size - 1.0, 0.0), n)
-    # log-normal income per capita with the given mean
-    sigma = pop.income_sigma
-    per_capita = pop.income_per_capita * np.exp(rng.normal(-0.5 * sigma**2, sigma, n))
-    income = per_capita * size
-    rural = county.kind[node] == VILLAGE
-    # only village households farm; their farm share is scaled so the county-wide share
-    # among rural households matches the scenario
-    farm_income = np.where(rural, income * pop.farm_income_share, 0.0)
+    rural = county.kind[node] == SettlementKind.VILLAGE
+    size, income, farm_income = _draw_incomes(scenario, rural, n, rng)
     vehicle = rng.random(n) < pop.vehicle_share
     age_head = np.clip(rng.normal(pop.age_head_mean, pop.age_head_sd, n), 18, 95)
-    # older heads adopt online buying less: shift adoption odds by age
-    base = np.log(pop.online_buyer_share / (1 - pop.online_buyer_share)) if 0 < pop.online_buyer_share < 1 else None
-    if base is None:
-        online = np.full(n, pop.online_buyer_share >= 1.0)
-    else:
-        p = 1 / (1 + np.exp(-(base - (age_head - pop.age_head_mean) / pop.online_age_years_per_logit)))
-        online = rng.random(n) < p
-    # farm output mix: Dirichlet around the county's shares (rural households only)
-    from sim.config import FARM_KINDS
-
-    farm = scenario.farm
-    alpha = np.array([getattr(farm, k).share for k in FARM_KINDS]) * farm.mix_concentration
-    mix = rng.gamma(np.maximum(alpha, 1e-9), 1.0, (n, len(FARM_KINDS)))
-    mix = mix / mix.sum(axis=1, keepdims=True)
-    mix[~rural] = 0.0
-    ad = scenario.adoption
+    online = _draw_online_buyers(scenario, age_head, n, rng)
+    mix = _draw_farm_mix(scenario, rural, n, rng)
     buyer_share = max(pop.online_buyer_share, 1e-9)
-    seller = rural & online & (rng.random(n) < min(1.0, ad.initial_seller_share / buyer_share))
+    seller = rural & online & (rng.random(n) < min(1.0, scenario.adoption.initial_seller_share / buyer_share))
     d = scenario.durables
     # ages drawn from the steady state of replacement under the due hazard, so purchases
     # neither bunch nor fade at the start without a policy
-    from sim.markets.durables import stationary_ages
-
     appliance_age = stationary_ages(rng, n, d.appliance_lifetime_years, d.due_spread_years, d.wait_weeks_when_due)
     vehicle_age = stationary_ages(rng, n, d.vehicle_lifetime_years, d.due_spread_years, d.wait_weeks_when_due)
     return HouseholdTable(
@@ -179,6 +150,56 @@ def create_households(scenario: Scenario, county: CountyMap, rng: np.random.Gene
         appliance_age=appliance_age,
         vehicle_age=vehicle_age,
     )
+
+
+def _agent_rows(county: CountyMap, household_size: float, per_agent: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each agent's settlement and weight (real households it stands for); the last agent of
+    each settlement carries the remainder."""
+    hh = households_per_node(county, household_size)
+    agents = -(-hh // per_agent)  # ceil division
+    node = np.repeat(np.arange(county.n), agents)
+    weight = np.full(len(node), float(per_agent))
+    ends = np.cumsum(agents) - 1
+    weight[ends] = hh - (agents - 1) * per_agent
+    return node, weight
+
+
+def _draw_incomes(
+    scenario: Scenario, rural: np.ndarray, n: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Persons per household, household income and its farm part (village households only)."""
+    pop = scenario.population
+    # persons: 1 + Poisson so that the mean matches household_size
+    size = 1 + rng.poisson(max(pop.household_size - 1.0, 0.0), n)
+    # log-normal income per capita with the given mean
+    sigma = pop.income_sigma
+    per_capita = pop.income_per_capita * np.exp(rng.normal(-0.5 * sigma**2, sigma, n))
+    income = per_capita * size
+    # only village households farm; their farm share is scaled so the county-wide share
+    # among rural households matches the scenario
+    farm_income = np.where(rural, income * pop.farm_income_share, 0.0)
+    return size, income, farm_income
+
+
+def _draw_online_buyers(scenario: Scenario, age_head: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Who buys online at the start: older heads adopt less (the odds shift with age)."""
+    pop = scenario.population
+    share = pop.online_buyer_share
+    if not 0 < share < 1:
+        return np.full(n, share >= 1.0)
+    base = np.log(share / (1 - share))
+    p = 1 / (1 + np.exp(-(base - (age_head - pop.age_head_mean) / pop.online_age_years_per_logit)))
+    return rng.random(n) < p
+
+
+def _draw_farm_mix(scenario: Scenario, rural: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Farm output mix: Dirichlet around the county's shares (rural households only)."""
+    farm = scenario.farm
+    alpha = np.array([getattr(farm, k).share for k in FARM_KINDS]) * farm.mix_concentration
+    mix = rng.gamma(np.maximum(alpha, 1e-9), 1.0, (n, len(FARM_KINDS)))
+    mix = mix / mix.sum(axis=1, keepdims=True)
+    mix[~rural] = 0.0
+    return mix
 
 
 class HouseholdAgent(mesa.Agent):
@@ -225,6 +246,6 @@ class HouseholdAgent(mesa.Agent):
     @property
     def last_channel_shares(self) -> dict[str, float]:
         """How last week's spending was split among channels."""
-        from sim.markets.channels import CHANNELS
-
-        return dict(zip(CHANNELS, self.model.market.last_shares[self.row].tolist(), strict=True))
+        return {
+            c.label: share for c, share in zip(Channel, self.model.market.last_shares[self.row].tolist(), strict=True)
+        }

@@ -21,7 +21,7 @@ def center_value(model: CountyModel, node: int) -> float:
     """A centre's expected profit in township ``node`` over a chain's payback horizon (yuan),
     before the chain's estimation error."""
     r = model.config.retailers
-    revenue = model.center_revenue_if(node)
+    revenue = model.sellers.center_revenue_if(node)
     return (revenue * r.center_gross_margin - r.center_fixed_cost_week) * 52.0 * r.payback_years
 
 

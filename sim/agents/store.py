@@ -168,7 +168,7 @@ class VillageStore(FixedAgent):
     def upgrade_value(self) -> float:
         """Extra profit over the payback horizon of becoming new-type (yuan), on expected revenue."""
         m = self.model
-        now, then = m.store_revenue_if(self, self.basket_ratio(NEWTYPE))
+        now, then = m.sellers.store_revenue_if(self, self.basket_ratio(NEWTYPE))
         chained_after = self.chain is not None or m.has_chains
         relief = self.expected_fee_relief()
         gain = self.weekly_profit(then, NEWTYPE, chained_after, fee_relief=relief) - self.weekly_profit(
@@ -179,7 +179,7 @@ class VillageStore(FixedAgent):
     def digital_value(self) -> float:
         """Extra profit over the payback horizon of adopting digital tools (yuan), on expected revenue."""
         m = self.model
-        expected, _ = m.store_revenue_if(self, self.basket_ratio())
+        expected, _ = m.sellers.store_revenue_if(self, self.basket_ratio())
         relief = self.expected_fee_relief() if self.chain is not None else 0.0
         gain = self.weekly_profit(expected, digital=True, fee_relief=relief) - self.weekly_profit(
             expected, fee_relief=relief
@@ -236,7 +236,7 @@ class VillageStore(FixedAgent):
         m = self.model
         if self.chain is not None or not m.has_chains:
             return False
-        expected, _ = m.store_revenue_if(self, self.basket_ratio())
+        expected, _ = m.sellers.store_revenue_if(self, self.basket_ratio())
         relief = self.expected_fee_relief()
         if self.weekly_profit(expected, chained=True, fee_relief=relief) > self.weekly_profit(expected):
             m.assign_chain(self)

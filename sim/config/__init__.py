@@ -26,7 +26,6 @@ from sim.config.anchors import AdoptionConfig, AnchorsConfig, DurablesConfig, Ec
 from sim.config.behaviour import BehaviourConfig
 from sim.config.criteria import (
     DEFAULT_CRITERIA,
-    TIERS,
     Criteria,
     Criterion,
     Leading,
@@ -66,7 +65,6 @@ __all__ = [
     "DEFAULT_CRITERIA",
     "FARM_KINDS",
     "SPRING_FESTIVAL",
-    "TIERS",
     "AdoptionConfig",
     "AnchorsConfig",
     "BehaviourConfig",

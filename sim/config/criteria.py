@@ -34,9 +34,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sim.config.raw import read_yaml
 from sim.config.scenario import Scenario
 from sim.errors import InputError
+from sim.policy.tiers import TIERS
 
 #: The tiers, lowest first (基本型 / 增强型 / 提升型): the keys of a criteria file's ``tiers``.
-TIERS: tuple[str, ...] = ("basic", "enhanced", "advanced")
 
 #: The criteria file a scenario uses when ``evaluation.criteria`` is not set.
 DEFAULT_CRITERIA = Path(__file__).resolve().parents[2] / "configs" / "criteria" / "national.yaml"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.config import MapConfig
-from sim.geography.county_map import COUNTY_TOWN, KIND_NAMES, ROAD_CLASSES, TOWNSHIP, VILLAGE, CountyMap
+from sim.geography.county_map import KIND_NAMES, ROAD_CLASSES, CountyMap, SettlementKind
 from sim.geography.generator import generate_map
 from sim.geography.loader import load_map
 from sim.geography.presets import (
@@ -51,15 +51,13 @@ def build_map(cfg: MapConfig, base_dir: Path | None = None) -> CountyMap:
 preset_for = region_preset
 
 __all__ = [
-    "COUNTY_TOWN",
     "KIND_NAMES",
     "REGIONS",
     "ROAD_CLASSES",
     "SIZES",
-    "TOWNSHIP",
-    "VILLAGE",
     "CountyMap",
     "RegionPreset",
+    "SettlementKind",
     "SizePreset",
     "build_map",
     "default_store_coverage",

@@ -9,15 +9,34 @@ distances are shortest paths on the road graph, computed once when the map is bu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import IntEnum
 
 import networkx as nx
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-#: Settlement kinds, in the order of the ``kind`` column.
-COUNTY_TOWN, TOWNSHIP, VILLAGE = 0, 1, 2
-KIND_NAMES = ("county_town", "township", "village")
+
+class SettlementKind(IntEnum):
+    """What a settlement is; the value is what the map's ``kind`` column holds.
+
+    An ``IntEnum`` so that the int8 ``kind`` array compares with it directly, and so
+    that one name means one kind everywhere (the shopping channels have their own
+    numbering, :class:`sim.markets.kinds.Channel`).
+    """
+
+    COUNTY_TOWN = 0
+    TOWNSHIP = 1
+    VILLAGE = 2
+
+    @property
+    def label(self) -> str:
+        """The kind as a settlements file spells it (``county_town``, ``township``, ``village``)."""
+        return self.name.lower()
+
+
+#: The kinds as a settlements file spells them, in the order of their values.
+KIND_NAMES: tuple[str, ...] = tuple(k.label for k in SettlementKind)
 
 #: Road classes, in the order of the ``road_class`` edge attribute.
 ROAD_CLASSES = ("county_road", "township_road", "village_road")
@@ -34,7 +53,7 @@ class CountyMap:
     Attributes:
         ids: Settlement ids (strings, unique).
         names: Settlement names.
-        kind: 0 county town, 1 township, 2 village (int8 array).
+        kind: The :class:`SettlementKind` of each settlement (int8 array of its values).
         x_km, y_km: Planar coordinates in km (projected from lon/lat for real maps).
         lon, lat: Geographic coordinates (degrees) where known, else NaN.
         population: Resident population per settlement (persons).
@@ -72,12 +91,12 @@ class CountyMap:
     @property
     def villages(self) -> np.ndarray:
         """Indices of administrative villages."""
-        return np.flatnonzero(self.kind == VILLAGE)
+        return np.flatnonzero(self.kind == SettlementKind.VILLAGE)
 
     @property
     def townships(self) -> np.ndarray:
         """Indices of townships (the county town is not counted as a township)."""
-        return np.flatnonzero(self.kind == TOWNSHIP)
+        return np.flatnonzero(self.kind == SettlementKind.TOWNSHIP)
 
     @property
     def county_town(self) -> int:

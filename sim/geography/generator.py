@@ -40,7 +40,7 @@ from scipy.spatial import Delaunay, QhullError, cKDTree
 
 from sim.config import MapConfig
 from sim.errors import InputError
-from sim.geography.county_map import COUNTY_TOWN, ROAD_CLASSES, TOWNSHIP, VILLAGE, CountyMap
+from sim.geography.county_map import ROAD_CLASSES, CountyMap, SettlementKind
 from sim.geography.presets import RegionPreset, region_preset, size_preset, terrain_factor
 
 #: Mean earth radius (km), IUGG value; used for the local projections and haversine.
@@ -371,31 +371,13 @@ def generate_map(cfg: MapConfig) -> CountyMap:
 
     # Hexagonal lattice spacing with one site per village's area: A = sqrt(3)/2 s^2.
     spacing = math.sqrt(2.0 * region.area_per_village_km2 / math.sqrt(3.0))
-    n = 1 + n_t + n_v
-    sites = _sites(rng, n, spacing, region.shape_irregularity)
-    town = int(np.argmin(np.hypot(sites[:, 0], sites[:, 1])))
-    seats = _seats(rng, sites, town, n_t)
-    rest = np.setdiff1d(np.arange(n), np.concatenate([[town], seats]))
-    xy = np.vstack([sites[town][None, :], sites[seats], sites[rest]])
-    xy -= xy[0]  # county town at the origin
-
-    label = _assign_villages(xy, n_t)
-    # Order villages by township, then by distance from their seat, so ids read naturally.
-    seat_d = np.hypot(*(xy[n_t + 1 :] - xy[label]).T)
-    order = np.lexsort((seat_d, label))
-    xy = np.vstack([xy[: n_t + 1], xy[n_t + 1 :][order]])
-    township = np.concatenate([np.arange(n_t + 1), label[order]]).astype(np.int64)
-
+    xy, township = _layout(rng, n_t, n_v, spacing, region)
     population = _populations(rng, pop, n_t, n_v, region)
     graph = _roads(rng, xy, township, n_t, spacing, region, cfg, speeds)
     if not nx.is_connected(graph):  # by construction; a failure here is a bug, not bad input
         raise RuntimeError("generated road graph is not connected")
 
-    kind = np.array([COUNTY_TOWN] + [TOWNSHIP] * n_t + [VILLAGE] * n_v, dtype=np.int8)
-    t_width = max(2, len(str(n_t)))
-    v_width = max(4, len(str(n_v)))
-    ids = ["C0"] + [f"T{k:0{t_width}d}" for k in range(1, n_t + 1)] + [f"V{k:0{v_width}d}" for k in range(1, n_v + 1)]
-    names = ["County Town"] + [f"Township {k}" for k in range(1, n_t + 1)] + [f"Village {k}" for k in range(1, n_v + 1)]
+    kind, ids, names = _labels(n_t, n_v)
     lon, lat = xy_to_lonlat(xy[:, 0], xy[:, 1], region.lon, region.lat)
     return CountyMap(
         ids=ids,
@@ -411,3 +393,37 @@ def generate_map(cfg: MapConfig) -> CountyMap:
         region=cfg.region,
         terrain_speed_factor=terrain,
     )
+
+
+def _layout(
+    rng: np.random.Generator, n_t: int, n_v: int, spacing: float, region: RegionPreset
+) -> tuple[np.ndarray, np.ndarray]:
+    """Settlement positions (km, county town at the origin, then seats, then villages by
+    township and distance from their seat) and each settlement's township (steps 1-3)."""
+    n = 1 + n_t + n_v
+    sites = _sites(rng, n, spacing, region.shape_irregularity)
+    town = int(np.argmin(np.hypot(sites[:, 0], sites[:, 1])))
+    seats = _seats(rng, sites, town, n_t)
+    rest = np.setdiff1d(np.arange(n), np.concatenate([[town], seats]))
+    xy = np.vstack([sites[town][None, :], sites[seats], sites[rest]])
+    xy -= xy[0]  # county town at the origin
+
+    label = _assign_villages(xy, n_t)
+    # Order villages by township, then by distance from their seat, so ids read naturally.
+    seat_d = np.hypot(*(xy[n_t + 1 :] - xy[label]).T)
+    order = np.lexsort((seat_d, label))
+    xy = np.vstack([xy[: n_t + 1], xy[n_t + 1 :][order]])
+    township = np.concatenate([np.arange(n_t + 1), label[order]]).astype(np.int64)
+    return xy, township
+
+
+def _labels(n_t: int, n_v: int) -> tuple[np.ndarray, list[str], list[str]]:
+    """Kinds, ids (``C0``, ``T01``.., ``V0001``..) and names of the settlements in node order."""
+    kind = np.array(
+        [SettlementKind.COUNTY_TOWN] + [SettlementKind.TOWNSHIP] * n_t + [SettlementKind.VILLAGE] * n_v, dtype=np.int8
+    )
+    t_width = max(2, len(str(n_t)))
+    v_width = max(4, len(str(n_v)))
+    ids = ["C0"] + [f"T{k:0{t_width}d}" for k in range(1, n_t + 1)] + [f"V{k:0{v_width}d}" for k in range(1, n_v + 1)]
+    names = ["County Town"] + [f"Township {k}" for k in range(1, n_t + 1)] + [f"Village {k}" for k in range(1, n_v + 1)]
+    return kind, ids, names

@@ -51,7 +51,7 @@ from scipy.sparse.csgraph import dijkstra, minimum_spanning_tree
 
 from sim.config import MapConfig
 from sim.errors import MapError
-from sim.geography.county_map import COUNTY_TOWN, KIND_NAMES, ROAD_CLASSES, TOWNSHIP, VILLAGE, CountyMap
+from sim.geography.county_map import KIND_NAMES, ROAD_CLASSES, CountyMap, SettlementKind
 from sim.geography.generator import (
     EARTH_RADIUS_KM,
     add_road,
@@ -250,14 +250,14 @@ def _number(table: _Table, column: str, i: int) -> float:
     return value
 
 
-def _kind(table: _Table, i: int) -> int:
+def _kind(table: _Table, i: int) -> SettlementKind:
     text = _text(table.columns["kind"][i]).lower().replace(" ", "_").replace("-", "_")
     if text not in KIND_NAMES:
         shown = _text(table.columns["kind"][i])
         raise MapError(
             f"unknown kind {shown!r}; allowed: {', '.join(KIND_NAMES)}", source=table.source, location=table.labels[i]
         )
-    return KIND_NAMES.index(text)
+    return SettlementKind[text.upper()]
 
 
 @dataclass
@@ -273,43 +273,64 @@ class _Settlements:
 
 
 def _parse_settlements(table: _Table) -> _Settlements:
-    """Validate every row of a settlements table."""
-    src = table.source
-    n = len(table.labels)
+    """Validate every row of a settlements table, then the kinds and township references
+    across rows (the first problem found raises, in file order)."""
     ids, names, kinds, lons, lats, pops, refs = [], [], [], [], [], [], []
     first_row: dict[str, int] = {}
-    for i in range(n):
-        loc = table.labels[i]
-        sid = _text(table.columns["id"][i])
-        if not sid:
-            raise MapError("id is missing; every settlement needs a unique id", source=src, location=loc)
-        if sid in first_row:
-            raise MapError(
-                f"duplicate id {sid!r} (also in {table.labels[first_row[sid]]}); ids must be unique",
-                source=src,
-                location=loc,
-            )
+    for i in range(len(table.labels)):
+        sid, name, kind, lon, lat, pop, ref = _parse_row(table, i, first_row)
         first_row[sid] = i
-        kinds.append(_kind(table, i))
-        lon, lat = _number(table, "lon", i), _number(table, "lat", i)
-        if not -180.0 <= lon <= 180.0:
-            raise MapError(f"lon must be between -180 and 180 degrees (got {lon:g})", source=src, location=loc)
-        if not -90.0 <= lat <= 90.0:
-            raise MapError(f"lat must be between -90 and 90 degrees (got {lat:g})", source=src, location=loc)
-        pop = _number(table, "population", i)
-        if pop <= 0:
-            raise MapError(f"population must be a positive whole number (got {pop:g})", source=src, location=loc)
-        if pop != round(pop):
-            raise MapError(f"population must be a whole number of persons (got {pop:g})", source=src, location=loc)
-        name = _text(table.columns["name"][i]) if "name" in table.columns else ""
         ids.append(sid)
-        names.append(name or sid)
+        names.append(name)
+        kinds.append(kind)
         lons.append(lon)
         lats.append(lat)
-        pops.append(round(pop))
-        refs.append(_text(table.columns["township"][i]) if "township" in table.columns else "")
+        pops.append(pop)
+        refs.append(ref)
     kind = np.asarray(kinds, dtype=np.int8)
-    towns = np.flatnonzero(kind == COUNTY_TOWN)
+    _check_kinds(table, kind)
+    _check_township_refs(table, ids, kind, refs, first_row)
+    return _Settlements(
+        ids, names, kind, np.asarray(lons), np.asarray(lats), np.asarray(pops, dtype=np.int64), refs, table.labels
+    )
+
+
+def _parse_row(
+    table: _Table, i: int, first_row: dict[str, int]
+) -> tuple[str, str, SettlementKind, float, float, int, str]:
+    """Row ``i``'s id (unique among ``first_row``, the ids seen so far), name (the id when
+    missing), kind, lon, lat, population and township reference, each checked."""
+    src = table.source
+    loc = table.labels[i]
+    sid = _text(table.columns["id"][i])
+    if not sid:
+        raise MapError("id is missing; every settlement needs a unique id", source=src, location=loc)
+    if sid in first_row:
+        raise MapError(
+            f"duplicate id {sid!r} (also in {table.labels[first_row[sid]]}); ids must be unique",
+            source=src,
+            location=loc,
+        )
+    kind = _kind(table, i)
+    lon, lat = _number(table, "lon", i), _number(table, "lat", i)
+    if not -180.0 <= lon <= 180.0:
+        raise MapError(f"lon must be between -180 and 180 degrees (got {lon:g})", source=src, location=loc)
+    if not -90.0 <= lat <= 90.0:
+        raise MapError(f"lat must be between -90 and 90 degrees (got {lat:g})", source=src, location=loc)
+    pop = _number(table, "population", i)
+    if pop <= 0:
+        raise MapError(f"population must be a positive whole number (got {pop:g})", source=src, location=loc)
+    if pop != round(pop):
+        raise MapError(f"population must be a whole number of persons (got {pop:g})", source=src, location=loc)
+    name = _text(table.columns["name"][i]) if "name" in table.columns else ""
+    ref = _text(table.columns["township"][i]) if "township" in table.columns else ""
+    return sid, name or sid, kind, lon, lat, round(pop), ref
+
+
+def _check_kinds(table: _Table, kind: np.ndarray) -> None:
+    """Exactly one county town and at least one township."""
+    src = table.source
+    towns = np.flatnonzero(kind == SettlementKind.COUNTY_TOWN)
     if len(towns) == 0:
         raise MapError(
             "no settlement has kind county_town; exactly one is required", source=src, location="column kind"
@@ -321,28 +342,30 @@ def _parse_settlements(table: _Table) -> _Settlements:
             source=src,
             location=table.labels[towns[1]],
         )
-    if not np.any(kind == TOWNSHIP):
+    if not np.any(kind == SettlementKind.TOWNSHIP):
         raise MapError("no settlement has kind township; at least one is required", source=src, location="column kind")
-    for i in range(n):
-        ref = refs[i]
-        if kind[i] != VILLAGE or not ref:
+
+
+def _check_township_refs(
+    table: _Table, ids: list[str], kind: np.ndarray, refs: list[str], first_row: dict[str, int]
+) -> None:
+    """A village's township, when given, is the id of a township in the file."""
+    for i, ref in enumerate(refs):
+        if kind[i] != SettlementKind.VILLAGE or not ref:
             continue
         if ref not in first_row:
             raise MapError(
                 f"township {ref!r} of village {ids[i]!r} is not an id in this file",
-                source=src,
+                source=table.source,
                 location=table.labels[i],
             )
         k = kind[first_row[ref]]
-        if k != TOWNSHIP:
+        if k != SettlementKind.TOWNSHIP:
             raise MapError(
-                f"township {ref!r} of village {ids[i]!r} is a {KIND_NAMES[k]}, not a township",
-                source=src,
+                f"township {ref!r} of village {ids[i]!r} is a {SettlementKind(k).label}, not a township",
+                source=table.source,
                 location=table.labels[i],
             )
-    return _Settlements(
-        ids, names, kind, np.asarray(lons), np.asarray(lats), np.asarray(pops, dtype=np.int64), refs, table.labels
-    )
 
 
 def _reorder(s: _Settlements) -> _Settlements:
@@ -372,9 +395,9 @@ def _haversine(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.nd
 
 def _class_from_kinds(ku: int, kv: int) -> str:
     """Road class of an edge from the kinds of its two ends."""
-    if VILLAGE in (ku, kv):
+    if SettlementKind.VILLAGE in (ku, kv):
         return "village_road"
-    if ku == TOWNSHIP and kv == TOWNSHIP:
+    if ku == SettlementKind.TOWNSHIP and kv == SettlementKind.TOWNSHIP:
         return "township_road"
     return "county_road"
 
@@ -460,7 +483,7 @@ def _infer_roads(s: _Settlements, xy: np.ndarray, cfg: MapConfig, speeds: dict[s
     # Trunk as in the generator: hubs (county town + townships, nodes 0..m-1 after reordering)
     # joined along their Gabriel graph by county and township roads, so that inferred
     # networks are not all slow village roads.
-    m = int(np.sum(s.kind != VILLAGE))
+    m = int(np.sum(s.kind != SettlementKind.VILLAGE))
     trunk = gabriel_edges(xy[:m])
     lengths = np.array([d[u, v] * cfg.detour_factor for u, v in trunk])
     for (u, v), length, cls in zip(trunk, lengths, trunk_classes(trunk, lengths, m), strict=True):
@@ -475,10 +498,10 @@ def _townships(s: _Settlements, g: nx.Graph) -> np.ndarray:
     n = len(s.ids)
     index = {sid: k for k, sid in enumerate(s.ids)}
     township = np.arange(n, dtype=np.int64)  # county town and townships belong to themselves
-    seats = np.flatnonzero(s.kind == TOWNSHIP)
-    todo = [i for i in range(n) if s.kind[i] == VILLAGE and not s.township_ref[i]]
+    seats = np.flatnonzero(s.kind == SettlementKind.TOWNSHIP)
+    todo = [i for i in range(n) if s.kind[i] == SettlementKind.VILLAGE and not s.township_ref[i]]
     for i in range(n):
-        if s.kind[i] == VILLAGE and s.township_ref[i]:
+        if s.kind[i] == SettlementKind.VILLAGE and s.township_ref[i]:
             township[i] = index[s.township_ref[i]]
     if todo:
         rows, cols, w = [], [], []

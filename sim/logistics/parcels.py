@@ -19,11 +19,12 @@ built on their policy dates by Mesa events when the programme's funds allow.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from sim.agents.carrier import Carrier, Consortium
+from sim.geography import SettlementKind
 from sim.logistics.routing import PLANNERS, Plan, tour_length
 from sim.logistics.shapley import shapley
 
@@ -33,11 +34,23 @@ if TYPE_CHECKING:
 EMPTY = Plan((), 0.0, 0.0, 0.0)
 
 
+class _HandOver(NamedTuple):
+    """How a week's parcels change hands in each settlement (arrays by node): the cost of
+    handing one parcel over (service-point fee or door delivery, 0 in towns), the parcels
+    a carrier delivers or collects in each village it serves, the fees owed to store
+    service points and the couriers' door-to-door cost in villages without a store."""
+
+    per_parcel: np.ndarray
+    in_village: np.ndarray
+    point_fees: np.ndarray
+    door_costs: np.ndarray
+
+
 class Logistics:
     """The county's parcel network: carriers, the consortium, stations and facilities."""
 
     def __init__(self, model: CountyModel):
-        self.m = model
+        self.model = model
         cfg = model.config
         county = model.county
         hh = model.households
@@ -83,7 +96,7 @@ class Logistics:
     def _set_pickup(self) -> None:
         """Weekly pick-up rate of parcels waiting for each settlement at its township's station."""
         c = self.cfg
-        county = self.m.county
+        county = self.model.county
         standard = self.station[county.township]
         self.pickup = np.where(standard, c.station_pickup_rate_standard, c.station_pickup_rate)
 
@@ -91,7 +104,7 @@ class Logistics:
 
     def expected_parcels_week(self) -> float:
         """Parcels (down and up) a week at the planning budget, with village pick-up everywhere."""
-        return float(self._down(self.m.expected_online_spend()).sum() + self._up_base().sum())
+        return float(self._down(self.model.sellers.expected_online_spend()).sum() + self._up_base().sum())
 
     def _other_up(self) -> np.ndarray:
         """Upward parcels other than farm products (returns, handicrafts) with pick-up (per week)."""
@@ -100,7 +113,7 @@ class Logistics:
     def _up_base(self) -> np.ndarray:
         """Upward parcels carriers expect from each village with pick-up (per week): other
         parcels plus the farm products households have recently been selling online."""
-        return self._other_up() + self.m.farm.expected_parcels
+        return self._other_up() + self.model.farm.expected_parcels
 
     def _down(self, online_spend: np.ndarray) -> np.ndarray:
         return online_spend / self.lcfg.parcel_value + self.lcfg.other_parcels_per_household_week * self.hh_node
@@ -113,7 +126,7 @@ class Logistics:
         """Cost per parcel of handing parcels over in village ``v``: the service-point fee where
         a store takes them, else the courier's door-to-door time."""
         if self.has_store[v]:
-            return self.m.config.policy.parcel_point_fee
+            return self.model.config.policy.parcel_point_fee
         return self.cfg.door_delivery_cost_per_parcel
 
     def _net_prizes(self, share: float, down: np.ndarray, up_base: np.ndarray) -> np.ndarray:
@@ -126,7 +139,7 @@ class Logistics:
         """
         c = self.cfg
         extra_up = up_base * (1.0 - c.unserved_upward_factor)
-        handover = np.where(self.has_store, self.m.config.policy.parcel_point_fee, c.door_delivery_cost_per_parcel)
+        handover = np.where(self.has_store, self.model.config.policy.parcel_point_fee, c.door_delivery_cost_per_parcel)
         stop = np.where(self.has_store, c.cost_per_stop_service_point, c.cost_per_stop)
         gross = share * (
             c.village_delivery_fee * down + c.upward_margin_per_parcel * extra_up - handover * (down + up_base)
@@ -160,12 +173,12 @@ class Logistics:
         if plan is None:
             cost = self._route_cost_matrix(km_cost)
             if self.cfg.routing == "solver":
-                raw = self._planner(t, villages, prizes, cost, f, 0.0, seed=self.m.seed % 2**31)
+                raw = self._planner(t, villages, prizes, cost, f, 0.0, seed=self.model.seed % 2**31)
             else:
                 memo = self._tours.setdefault(round(km_cost, 9), {})
                 raw = self._planner(t, villages, prizes, cost, f, 0.0, memo=memo)
             stops = f * sum(self._stop_cost(v) for v in raw.served)
-            km = tour_length(list(raw.served), t, self.m.county.travel_km)
+            km = tour_length(list(raw.served), t, self.model.county.travel_km)
             plan = Plan(raw.served, km, raw.cost + stops, raw.prize + stops)
             self._cache[key] = plan
         return plan
@@ -179,7 +192,7 @@ class Logistics:
         key = round(km_cost, 9)
         mat = self._matrices.get(key)
         if mat is None:
-            county = self.m.county
+            county = self.model.county
             mat = km_cost * county.travel_km + self.cfg.cost_per_hour * county.travel_min / 60.0
             self._matrices[key] = mat
         return mat
@@ -223,8 +236,8 @@ class Logistics:
     # --- re-planning -----------------------------------------------------------------
 
     def codistribution_active(self) -> bool:
-        p = self.m.config.policy.codistribution
-        return p.enabled and self.center and self.m.today >= p.start
+        p = self.model.config.policy.codistribution
+        return p.enabled and self.center and self.model.today >= p.start
 
     def replan(self, weeks_since: float, settle: bool | None = None) -> None:
         """Carriers re-plan their routes; the consortium re-plans, and on its settlement
@@ -234,9 +247,9 @@ class Logistics:
             weeks_since: Weeks since the last re-plan (for fleet renewal).
             settle: Force (True) or skip (False) settlement; None follows the schedule.
         """
-        m = self.m
+        m = self.model
         self.has_store = m.stores_per_node() > 0
-        online = m.expected_online_spend()
+        online = m.sellers.expected_online_spend()
         down = self._down(online)
         up_base = self._up_base()
         self._cache_trim()
@@ -273,12 +286,12 @@ class Logistics:
         _, plans = self.coalition_cost(members, down, up_base)
         served = {v for p in plans.values() for v in p.served}
         parcels = car.share * (down.sum() + up_base.sum())
-        p = self.m.config.policy.codistribution
+        p = self.model.config.policy.codistribution
         fee = self.cfg.codistribution_fee_per_parcel - p.parcel_subsidy
         return self._revenue(car.share, served, down, up_base) - phi[car.name] - fee * parcels
 
     def _settle_consortium(self, down: np.ndarray, up_base: np.ndarray) -> None:
-        m = self.m
+        m = self.model
         p = m.config.policy.codistribution
         if self.consortium is None:
             self.consortium = Consortium(m)
@@ -321,7 +334,7 @@ class Logistics:
             self._tours.clear()
 
     def _update_door_share(self) -> None:
-        villages = self.m.county.villages
+        villages = self.model.county.villages
         share = np.zeros(len(self.door_share))
         for car in self.carriers:
             served = self.consortium.served() if (car.member and self.consortium) else car.served()
@@ -335,25 +348,25 @@ class Logistics:
         """Build the county logistics centre (and sorting line) if the programme can pay its share."""
         if self.center:
             return True
-        pol = self.m.config.policy
+        pol = self.model.config.policy
         cost = self.lcfg.center_build_cost + (self.lcfg.sorting_cost if pol.automatic_sorting else 0.0)
         subsidy = pol.logistics_center_subsidy * cost
-        if not self.m.government.pay("logistics_center", subsidy):
+        if not self.model.government.pay("logistics_center", subsidy):
             return False
         self.center = True
         self.sorting = pol.automatic_sorting
-        self.m.record_event("facilities", facility="logistics_center", subsidy=subsidy, sorting=self.sorting)
+        self.model.record_event("facilities", facility="logistics_center", subsidy=subsidy, sorting=self.sorting)
         return True
 
     def try_build_cold_storage(self) -> bool:
         """Build county cold storage if the programme can pay its share."""
         if self.cold_storage:
             return True
-        subsidy = self.m.config.policy.cold_storage_subsidy * self.lcfg.cold_storage_build_cost
-        if not self.m.government.pay("cold_storage", subsidy):
+        subsidy = self.model.config.policy.cold_storage_subsidy * self.lcfg.cold_storage_build_cost
+        if not self.model.government.pay("cold_storage", subsidy):
             return False
         self.cold_storage = True
-        self.m.record_event("facilities", facility="cold_storage", subsidy=subsidy)
+        self.model.record_event("facilities", facility="cold_storage", subsidy=subsidy)
         return True
 
     def fund_stations(self) -> list[int]:
@@ -368,7 +381,7 @@ class Logistics:
         Returns:
             The townships whose stations were standardised.
         """
-        m = self.m
+        m = self.model
         gov = m.government
         if not gov.is_open("township_station"):
             return []
@@ -380,7 +393,7 @@ class Logistics:
         if pol.allocation == "remote_first":
             key = {t: -float(county.travel_min[county.county_town, t]) for t in towns}
         else:
-            demand = self._down(m.expected_online_spend()) + self._up_base()
+            demand = self._down(m.sellers.expected_online_spend()) + self._up_base()
             per_town = np.bincount(county.township, weights=demand, minlength=county.n)
             key = {t: -float(per_town[t]) for t in towns}
         subsidy = pol.township_station_subsidy * self.lcfg.township_station_cost
@@ -409,12 +422,20 @@ class Logistics:
             Service-point fees owed to each village's store this week, by node (via
             ``self.week["point_fees"]``), and the week's flow totals.
         """
+        down = self._deliver_down(online_spend)
+        up = self._collect_up(farm_parcels)
+        hand = self._hand_over(down, up)
+        pooled, network_cost = self._book(down, up, hand)
+        cost = network_cost + (hand.point_fees.sum() + hand.door_costs.sum())
+        self.week = self._week_record(down, up, pooled, cost, hand.point_fees)
+        return self.week
+
+    def _deliver_down(self, online_spend: np.ndarray) -> np.ndarray:
+        """This week's downward parcels by settlement: delivered to the door where a carrier
+        serves the village, else queued at the township station (picked up at its rate); a
+        share is lost. Books the conservation totals."""
         c = self.cfg
-        lc = self.lcfg
-        pol = self.m.config.policy
         down = self._down(online_spend)
-        other = self._other_up() * (c.unserved_upward_factor + (1.0 - c.unserved_upward_factor) * self.door_share)
-        up = other + farm_parcels
         keep = 1.0 - c.loss_rate
         direct = down * self.door_share * keep
         to_station = down * (1.0 - self.door_share) * keep
@@ -426,83 +447,133 @@ class Logistics:
         t["created_down"] += down.sum()
         t["delivered_down"] += direct.sum() + picked.sum()
         t["lost_down"] += lost_down.sum()
+        return down
+
+    def _collect_up(self, farm_parcels: np.ndarray) -> np.ndarray:
+        """This week's upward parcels by settlement: other parcels (fewer where no carrier
+        picks up in the village) and the farm products sold online. Books the totals."""
+        c = self.cfg
+        other = self._other_up() * (c.unserved_upward_factor + (1.0 - c.unserved_upward_factor) * self.door_share)
+        up = other + farm_parcels
+        keep = 1.0 - c.loss_rate
+        t = self.totals
         t["created_up"] += up.sum()
         t["shipped_up"] += up.sum() * keep
         t["lost_up"] += up.sum() * c.loss_rate
+        return up
 
-        # hand-over in the village: a store service point takes the parcels for a fee (paid to
-        # the store), otherwise the courier delivers door to door
-        self.has_store = self.m.stores_per_node() > 0
-        pol_fee = pol.parcel_point_fee
-        handover = np.where(self.has_store, pol_fee, c.door_delivery_cost_per_parcel)
-        handover[self.m.county.kind != 2] = 0.0  # towns: the outlet's own counter
-        in_village = down * keep + up  # parcels of a village delivered or collected in it, if served
-        sp = self.has_store & (self.door_share > 0) & (self.m.county.kind == 2)
-        point_fees = np.where(sp, pol_fee * self.door_share * in_village, 0.0)
-        door_costs = np.where(
-            ~self.has_store & (self.m.county.kind == 2),
-            c.door_delivery_cost_per_parcel * self.door_share * in_village,
-            0.0,
+    def _hand_over(self, down: np.ndarray, up: np.ndarray) -> _HandOver:
+        """Hand-over in the villages: a store service point takes the parcels for a fee (paid
+        to the store), otherwise the courier delivers door to door; towns use the outlet's
+        own counter."""
+        c = self.cfg
+        village = self.model.county.kind == SettlementKind.VILLAGE
+        self.has_store = self.model.stores_per_node() > 0
+        fee = self.model.config.policy.parcel_point_fee
+        per_parcel = np.where(self.has_store, fee, c.door_delivery_cost_per_parcel)
+        per_parcel[~village] = 0.0
+        in_village = down * (1.0 - c.loss_rate) + up  # parcels of a village delivered or collected in it, if served
+        sp = self.has_store & (self.door_share > 0) & village
+        return _HandOver(
+            per_parcel=per_parcel,
+            in_village=in_village,
+            point_fees=np.where(sp, fee * self.door_share * in_village, 0.0),
+            door_costs=np.where(
+                ~self.has_store & village, c.door_delivery_cost_per_parcel * self.door_share * in_village, 0.0
+            ),
         )
 
-        # carriers' and the consortium's books
+    def _book(self, down: np.ndarray, up: np.ndarray, hand: _HandOver) -> tuple[float, float]:
+        """The week's books of the consortium and of every carrier.
+
+        Returns:
+            ``(pooled, cost)``: parcels carried through the consortium, and the real cost of
+            the consortium's and the stand-alone carriers' networks (hand-over excluded).
+        """
         members = [car for car in self.carriers if car.member]
         pooled_share = sum(car.share for car in members)
         total_cost = 0.0
-        cons_cost = 0.0
+        pooled = 0.0
         if members and self.consortium is not None:
-            pooled = pooled_share * (down.sum() + up.sum())
-            cons_cost = self._fixed_cost(pooled_share, pooled, pooled=True) + sum(
-                p.cost for p in self.consortium.plans.values()
-            )
-            subsidy = self.m.government.pay_up_to("codistribution", pol.codistribution.parcel_subsidy * pooled)
-            fees = c.codistribution_fee_per_parcel * pooled
-            self.consortium.books = {"cost": cons_cost, "parcels": pooled, "fees": fees, "subsidy": subsidy}
-            total_cost += cons_cost
-        else:
-            pooled, subsidy, fees = 0.0, 0.0, 0.0
+            pooled = self._book_consortium(pooled_share, down, up)
+            total_cost += self.consortium.books["cost"]
         for car in self.carriers:
-            served = self.consortium.served() if (car.member and self.consortium) else car.served()
-            idx = np.fromiter(served, dtype=np.int64) if served else np.empty(0, dtype=np.int64)
-            parcels = car.share * (down.sum() + up.sum())
-            revenue = car.share * (
-                c.revenue_per_parcel * (down.sum() + up.sum())
-                + c.village_delivery_fee * down[idx].sum()
-                + c.upward_margin_per_parcel * up.sum()
-            )
-            points = car.share * (handover[idx] * in_village[idx]).sum()
-            if car.member and self.consortium is not None:
-                frac = car.share / pooled_share
-                cost = self.consortium.cost_shares.get(car.name, frac) * cons_cost + (fees - subsidy) * frac + points
-            else:
-                routes = sum(p.cost for p in car.plans.values())
-                cost = self._fixed_cost(car.share, parcels, pooled=False) + routes + points
+            cost, points = self._book_carrier(car, pooled_share, down, up, hand)
+            if not (car.member and self.consortium is not None):
                 total_cost += cost - points
-            car.books = {
-                "revenue": revenue,
-                "cost": cost,
-                "profit": revenue - cost,
-                "parcels": parcels,
-                "route_km": car.route_km_week() if not car.member else self._member_route_km(car),
-            }
-        total_cost += point_fees.sum() + door_costs.sum()
+        return pooled, total_cost
 
+    def _book_consortium(self, share: float, down: np.ndarray, up: np.ndarray) -> float:
+        """The consortium's week (its ``books``): its network cost, the operator's fees and the
+        programme's per-parcel subsidy on the pooled parcels, which it returns."""
+        assert self.consortium is not None
+        pooled = share * (down.sum() + up.sum())
+        cost = self._fixed_cost(share, pooled, pooled=True) + sum(p.cost for p in self.consortium.plans.values())
+        subsidy = self.model.government.pay_up_to(
+            "codistribution", self.model.config.policy.codistribution.parcel_subsidy * pooled
+        )
+        fees = self.cfg.codistribution_fee_per_parcel * pooled
+        self.consortium.books = {"cost": cost, "parcels": pooled, "fees": fees, "subsidy": subsidy}
+        return pooled
+
+    def _book_carrier(
+        self, car: Carrier, pooled_share: float, down: np.ndarray, up: np.ndarray, hand: _HandOver
+    ) -> tuple[float, float]:
+        """One carrier's week (its ``books``): revenue on its share of all parcels, and its cost
+        (a member pays its Shapley share of the consortium's cost plus fees net of subsidy).
+
+        Returns:
+            The carrier's cost, and the hand-over part of it.
+        """
+        c = self.cfg
+        served = self.consortium.served() if (car.member and self.consortium) else car.served()
+        idx = np.fromiter(served, dtype=np.int64) if served else np.empty(0, dtype=np.int64)
+        parcels = car.share * (down.sum() + up.sum())
+        revenue = car.share * (
+            c.revenue_per_parcel * (down.sum() + up.sum())
+            + c.village_delivery_fee * down[idx].sum()
+            + c.upward_margin_per_parcel * up.sum()
+        )
+        points = car.share * (hand.per_parcel[idx] * hand.in_village[idx]).sum()
+        if car.member and self.consortium is not None:
+            pool = self.consortium.books
+            frac = car.share / pooled_share
+            share = self.consortium.cost_shares.get(car.name, frac)
+            cost = share * pool["cost"] + (pool["fees"] - pool["subsidy"]) * frac + points
+        else:
+            routes = sum(p.cost for p in car.plans.values())
+            cost = self._fixed_cost(car.share, parcels, pooled=False) + routes + points
+        car.books = {
+            "revenue": revenue,
+            "cost": cost,
+            "profit": revenue - cost,
+            "parcels": parcels,
+            "route_km": car.route_km_week() if not car.member else self._member_route_km(car),
+        }
+        return cost, points
+
+    def _week_record(
+        self, down: np.ndarray, up: np.ndarray, pooled: float, cost: float, point_fees: np.ndarray
+    ) -> dict[str, Any]:
+        """The week's flow totals, delivery time and cold-chain losses (what indicators read)."""
+        c = self.cfg
+        lc = self.lcfg
         # cold chain: perishables lose value without cold storage
         loss_rate = lc.loss_with_cold_chain if self.cold_storage else lc.loss_without_cold_chain
         perishable_value = up.sum() * lc.perishable_share_up * lc.perishable_value_per_parcel
         transit = c.transit_days
         station_days = transit + 7.0 * (1.0 - self.pickup) / self.pickup
-        village_down = down[self.m.county.villages]
-        village_door = self.door_share[self.m.county.villages]
+        village_down = down[self.model.county.villages]
+        village_door = self.door_share[self.model.county.villages]
         all_down = down.sum()
         days = (
             transit * (down * self.door_share).sum() + (station_days * down * (1 - self.door_share)).sum()
         ) / all_down
-        self.week = {
+        return {
             "down": all_down,
             "up": up.sum(),
             "pooled": pooled,
-            "cost": total_cost,
+            "cost": cost,
             "point_fees": point_fees,
             "delivery_days": days,
             "cold_chain_loss_rate": loss_rate,
@@ -511,7 +582,6 @@ class Logistics:
             if village_down.sum() > 0
             else 0.0,
         }
-        return self.week
 
     def conservation_gap(self) -> tuple[float, float]:
         """Created minus (delivered + waiting + lost), downward and upward: both ~0."""

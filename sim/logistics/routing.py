@@ -142,6 +142,90 @@ def _plan(
     return Plan(tuple(order), km, km * km_cost + stop_cost * len(order), float(sum(prizes[v] for v in order)))
 
 
+def _local_table(
+    depot: int, nodes: list[int], dist: np.ndarray, memo: dict[tuple, Any] | None
+) -> tuple[list[int], dict[int, int], list[list[float]]]:
+    """The local table of ``_local``, remembered in ``memo`` (it depends only on the nodes
+    and the distances)."""
+    if memo is None:
+        return _local(depot, nodes, dist)
+    key = ("table", depot, tuple(nodes))
+    table = memo.get(key)
+    if table is None:
+        table = memo[key] = _local(depot, nodes, dist)
+    return table
+
+
+@dataclass
+class _Tours:
+    """One prize-collecting problem on a local table (see the note above ``_local``): the
+    stages of :func:`plan_heuristic` work on local indices and share these."""
+
+    ids: list[int]
+    pos: dict[int, int]
+    d: list[list[float]]
+    dp: int
+    prize: dict[int, float]
+    km_cost: float
+    stop_cost: float
+    memo: dict[tuple, Any] | None
+
+    def improved(self, key: tuple, make_order: Callable[[], list[int]]) -> list[int]:
+        """The tour ``make_order`` gives, improved by 2-opt and relocation (remembered under
+        ``key`` in node ids when there is a memo)."""
+        if self.memo is None:
+            return _improve(make_order(), self.dp, self.d)
+        hit = self.memo.get(key)
+        if hit is None:
+            hit = self.memo[key] = tuple(self.ids[v] for v in _improve(make_order(), self.dp, self.d))
+        return [self.pos[v] for v in hit]
+
+    def profit(self, order: list[int]) -> float:
+        """Weekly prize of the villages on the tour less its km and stop costs."""
+        dp = self.dp
+        km = _length([dp, *order, dp], self.d) if order else 0.0
+        return float(sum(map(self.prize.__getitem__, order))) - (km * self.km_cost + self.stop_cost * len(order))
+
+    def best_by_dropping(self, order: list[int]) -> list[int]:
+        """Drop, one at a time, the village whose prize covers least of what its removal saves,
+        down to the empty tour; the most profitable tour seen (``order`` is emptied)."""
+        dp, d, prize, km_cost, stop_cost = self.dp, self.d, self.prize, self.km_cost, self.stop_cost
+        best, best_profit = list(order), self.profit(order)
+        while order:
+            path = [dp, *order, dp]
+            nets = [
+                prize[path[i]]
+                - km_cost * (d[path[i - 1]][path[i]] + d[path[i]][path[i + 1]] - d[path[i - 1]][path[i + 1]])
+                - stop_cost
+                for i in range(1, len(path) - 1)
+            ]
+            del order[nets.index(min(nets))]  # the first of equal minima, as argmin
+            p = self.profit(order)
+            if p > best_profit + 1e-9:
+                best, best_profit = list(order), p
+        return best
+
+    def insert_paying(self, order: list[int], left: list[int]) -> list[int]:
+        """Insert, one at a time at its cheapest position, the village of ``left`` that adds
+        most, while one adds anything (``order`` and ``left`` are changed in place)."""
+        dp, d, prize, km_cost, stop_cost = self.dp, self.d, self.prize, self.km_cost, self.stop_cost
+        while left:
+            path = [dp, *order, dp]
+            gain, pick, where = 0.0, None, 0
+            for v in left:
+                dv = d[v]
+                ins = [d[path[i]][v] + dv[path[i + 1]] - d[path[i]][path[i + 1]] for i in range(len(path) - 1)]
+                k = min(range(len(ins)), key=ins.__getitem__)
+                net = prize[v] - km_cost * ins[k] - stop_cost
+                if net > gain + 1e-9:
+                    gain, pick, where = net, v, k
+            if pick is None:
+                break
+            order.insert(where, pick)
+            left.remove(pick)
+        return order
+
+
 def plan_heuristic(
     depot: int,
     candidates: list[int],
@@ -177,61 +261,14 @@ def plan_heuristic(
     worth = [v for v in candidates if prizes.get(v, 0.0) > stop_cost]
     if not worth:
         return Plan((), 0.0, 0.0, 0.0)
-    if memo is None:
-        ids, pos, d = _local(depot, worth, dist)
-    else:  # the local table depends only on the nodes and the distances: remembered too
-        key = ("table", depot, tuple(worth))
-        table = memo.get(key)
-        if table is None:
-            table = memo[key] = _local(depot, worth, dist)
-        ids, pos, d = table
+    ids, pos, d = _local_table(depot, worth, dist, memo)
     dp = pos[depot]
-    prize = {pos[v]: prizes[v] for v in worth}
-
-    def improved(key: tuple, make_order: Callable[[], list[int]]) -> list[int]:
-        if memo is None:
-            return _improve(make_order(), dp, d)
-        hit = memo.get(key)
-        if hit is None:
-            hit = memo[key] = tuple(ids[v] for v in _improve(make_order(), dp, d))
-        return [pos[v] for v in hit]
-
-    def profit(order: list[int]) -> float:
-        km = _length([dp, *order, dp], d) if order else 0.0
-        return float(sum(map(prize.__getitem__, order))) - (km * km_cost + stop_cost * len(order))
-
-    order = improved(("start", depot, tuple(worth)), lambda: _nearest([pos[v] for v in worth], dp, d))
-    best, best_profit = list(order), profit(order)
-    while order:
-        path = [dp, *order, dp]
-        nets = [
-            prize[path[i]]
-            - km_cost * (d[path[i - 1]][path[i]] + d[path[i]][path[i + 1]] - d[path[i - 1]][path[i + 1]])
-            - stop_cost
-            for i in range(1, len(path) - 1)
-        ]
-        del order[nets.index(min(nets))]  # the first of equal minima, as argmin
-        p = profit(order)
-        if p > best_profit + 1e-9:
-            best, best_profit = list(order), p
-    order = best
+    tours = _Tours(ids, pos, d, dp, {pos[v]: prizes[v] for v in worth}, km_cost, stop_cost, memo)
+    order = tours.improved(("start", depot, tuple(worth)), lambda: _nearest([pos[v] for v in worth], dp, d))
+    order = tours.best_by_dropping(order)
     chosen = set(order)
-    left = [pos[v] for v in worth if pos[v] not in chosen]
-    while left:
-        path = [dp, *order, dp]
-        gain, pick, where = 0.0, None, 0
-        for v in left:
-            dv = d[v]
-            ins = [d[path[i]][v] + dv[path[i + 1]] - d[path[i]][path[i + 1]] for i in range(len(path) - 1)]
-            k = min(range(len(ins)), key=ins.__getitem__)
-            net = prize[v] - km_cost * ins[k] - stop_cost
-            if net > gain + 1e-9:
-                gain, pick, where = net, v, k
-        if pick is None:
-            break
-        order.insert(where, pick)
-        left.remove(pick)
-    final = improved(("tour", depot, tuple(ids[v] for v in order)), lambda: order)
+    order = tours.insert_paying(order, [pos[v] for v in worth if pos[v] not in chosen])
+    final = tours.improved(("tour", depot, tuple(ids[v] for v in order)), lambda: order)
     plan = _plan([ids[v] for v in final], depot, prizes, dist, km_cost, stop_cost)
     return plan if plan.profit > 0 else Plan((), 0.0, 0.0, 0.0)
 
@@ -253,6 +290,7 @@ def plan_solver(
     (distance cost + uncollected prizes) is the negative of the plan's profit up to a
     constant.
     """
+    # pyvrp is imported here: a compiled solver, loaded only by runs that plan with it
     from pyvrp import Model
     from pyvrp.stop import NoImprovement
 

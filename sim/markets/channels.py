@@ -30,10 +30,8 @@ import numpy as np
 from sim.agents.household import HouseholdTable
 from sim.config import Scenario
 from sim.geography import CountyMap
+from sim.markets.kinds import Channel
 from sim.markets.logit import exp_weights
-
-CHANNELS = ("village_store", "township", "county_town", "online", "instant_retail")
-VILLAGE_STORE, TOWNSHIP, COUNTY_TOWN, ONLINE, INSTANT = range(5)
 
 
 class Market:
@@ -44,60 +42,15 @@ class Market:
     """
 
     def __init__(self, scenario: Scenario, county: CountyMap, households: HouseholdTable):
-        b = scenario.behaviour
-        pop = scenario.population
-        self.b = b
+        self.b = scenario.behaviour
         self.hh = households
-        node, town = households.node, households.township
         n = len(households)
-
         # base weekly everyday budget (no season, no noise): what firms plan on
-        self.base_budget = np.empty(len(households))
+        self.base_budget = np.empty(n)
         self.update_budgets()
-        # value of an hour: a share of the household's hourly income
-        vot = b.value_of_time_share * households.income / b.work_hours_per_year
-        slow = np.where(households.vehicle, 1.0, b.no_vehicle_time_factor)
-
-        def round_trip_cost(dest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            km = county.travel_km[node, dest]
-            minutes = county.travel_min[node, dest]
-            local = km <= 0.0  # already there: a walk within the settlement
-            rt_km = np.where(local, b.village_walk_km, 2.0 * km)
-            hours = np.where(local, b.village_walk_km / b.walk_speed_kmh, 2.0 * minutes / 60.0 * slow)
-            money = np.where(local, 0.0, rt_km * b.travel_cost_per_km)
-            return money + hours * vot, rt_km
-
-        walk_cost = (b.village_walk_km / b.walk_speed_kmh) * vot
-        twn_cost, twn_km = round_trip_cost(town)
-        #: cost (yuan) of one round trip to the township, used also for selling and shipping
-        self.township_trip_cost = twn_cost
-        cty_cost, cty_km = round_trip_cost(np.zeros(n, dtype=np.int64))
-        # per-week trip cost and km of spending all of the budget in each channel
-        # stored channel-major (a contiguous row per channel); read as (households, channel)
-        self.trip_cost = np.stack(
-            [b.trips_village * walk_cost, b.trips_township * twn_cost, b.trips_county * cty_cost], axis=0
-        ).T
-        self.trip_km = np.stack(
-            [np.full(n, b.trips_village * b.village_walk_km), b.trips_township * twn_km, b.trips_county * cty_km],
-            axis=0,
-        ).T
-        self.fetch_cost = b.parcel_fetch_trips * twn_cost
-        self.fetch_km = b.parcel_fetch_trips * twn_km
-        ir = scenario.instant_retail
-        self.constants = np.array(
-            [b.constant_village_store, b.constant_township, b.constant_county_town, b.constant_online, ir.constant]
-        )
-        #: who lives within instant retail's radius of the county town (they use it once they buy online)
-        self.instant_in_radius = ir.enabled & (county.travel_km[node, county.county_town] <= ir.radius_km)
-        self.instant_ratio = float(self.basket_ratio(ir.price_index, ir.assortment))
-        self.instant_fee = ir.delivery_fee_week
-        # rows grouped by settlement, for store-level counterfactuals
-        order = np.argsort(node, kind="stable")
-        bounds = np.searchsorted(node[order], np.arange(county.n + 1))
-        self._rows_by_node = [order[bounds[i] : bounds[i + 1]] for i in range(county.n)]
-        self._rows_by_township: dict[int, np.ndarray] = {}
-        for t in np.unique(town):
-            self._rows_by_township[int(t)] = np.flatnonzero(town == t)
+        self._set_trip_costs(county)
+        self._set_constants(scenario, county)
+        self._index_rows(county)
         #: reference budget that turns a store's price/assortment into a yuan cost for nesting
         rural = households.rural
         w = households.weight
@@ -108,8 +61,70 @@ class Market:
         )
         self._nest_memo: dict[tuple[float, ...], tuple[float, np.ndarray]] = {}
         self.last_budget = self.base_budget.copy()
-        self.last_shares = np.zeros((n, len(CHANNELS)))
-        self._pop = pop
+        self.last_shares = np.zeros((n, len(Channel)))
+
+    def _set_trip_costs(self, county: CountyMap) -> None:
+        """Weekly trip cost (yuan, time valued by income) and km of buying in the village,
+        township and county town, and of fetching parcels at the township station."""
+        b = self.b
+        households = self.hh
+        n = len(households)
+        # value of an hour: a share of the household's hourly income
+        vot = b.value_of_time_share * households.income / b.work_hours_per_year
+        slow = np.where(households.vehicle, 1.0, b.no_vehicle_time_factor)
+        walk_cost = (b.village_walk_km / b.walk_speed_kmh) * vot
+        twn_cost, twn_km = self._round_trip(county, households.township, vot, slow)
+        #: cost (yuan) of one round trip to the township, used also for selling and shipping
+        self.township_trip_cost = twn_cost
+        cty_cost, cty_km = self._round_trip(county, np.zeros(n, dtype=np.int64), vot, slow)
+        # per-week trip cost and km of spending all of the budget in each channel one travels
+        # to (the first three Channel values); stored channel-major (a contiguous row per
+        # channel), read as (households, channel)
+        self.trip_cost = np.stack(
+            [b.trips_village * walk_cost, b.trips_township * twn_cost, b.trips_county * cty_cost], axis=0
+        ).T
+        self.trip_km = np.stack(
+            [np.full(n, b.trips_village * b.village_walk_km), b.trips_township * twn_km, b.trips_county * cty_km],
+            axis=0,
+        ).T
+        self.fetch_cost = b.parcel_fetch_trips * twn_cost
+        self.fetch_km = b.parcel_fetch_trips * twn_km
+
+    def _round_trip(
+        self, county: CountyMap, dest: np.ndarray, vot: np.ndarray, slow: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Cost (money and time) and km of each household's round trip to ``dest``."""
+        b = self.b
+        node = self.hh.node
+        km = county.travel_km[node, dest]
+        minutes = county.travel_min[node, dest]
+        local = km <= 0.0  # already there: a walk within the settlement
+        rt_km = np.where(local, b.village_walk_km, 2.0 * km)
+        hours = np.where(local, b.village_walk_km / b.walk_speed_kmh, 2.0 * minutes / 60.0 * slow)
+        money = np.where(local, 0.0, rt_km * b.travel_cost_per_km)
+        return money + hours * vot, rt_km
+
+    def _set_constants(self, scenario: Scenario, county: CountyMap) -> None:
+        """Each channel's constant, and who can use instant retail at what price and fee."""
+        b = self.b
+        ir = scenario.instant_retail
+        self.constants = np.array(
+            [b.constant_village_store, b.constant_township, b.constant_county_town, b.constant_online, ir.constant]
+        )
+        #: who lives within instant retail's radius of the county town (they use it once they buy online)
+        self.instant_in_radius = ir.enabled & (county.travel_km[self.hh.node, county.county_town] <= ir.radius_km)
+        self.instant_ratio = float(self.basket_ratio(ir.price_index, ir.assortment))
+        self.instant_fee = ir.delivery_fee_week
+
+    def _index_rows(self, county: CountyMap) -> None:
+        """Household rows grouped by settlement and by township, for store-level counterfactuals."""
+        node, town = self.hh.node, self.hh.township
+        order = np.argsort(node, kind="stable")
+        bounds = np.searchsorted(node[order], np.arange(county.n + 1))
+        self._rows_by_node = [order[bounds[i] : bounds[i + 1]] for i in range(county.n)]
+        self._rows_by_township: dict[int, np.ndarray] = {}
+        for t in np.unique(town):
+            self._rows_by_township[int(t)] = np.flatnonzero(town == t)
 
     def update_budgets(self) -> None:
         """Everyday budgets follow income (farm income changes with sales channels)."""
@@ -189,25 +204,25 @@ class Market:
         trip = self.trip_cost.T  # (3, n) contiguous: a row per channel
         # channel-major storage: each channel's costs are one contiguous row, so the
         # reductions across channels in ``choose`` run as element-wise passes
-        cost = np.empty((len(CHANNELS), len(node))) if out is None else out
-        np.multiply(budget, village_ratio[node], out=cost[VILLAGE_STORE])
-        cost[VILLAGE_STORE] += trip[0, rows]
-        np.multiply(budget, township_ratio[town], out=cost[TOWNSHIP])
-        cost[TOWNSHIP] += trip[1, rows]
-        np.multiply(budget, county_ratio, out=cost[COUNTY_TOWN])
-        cost[COUNTY_TOWN] += trip[2, rows]
+        cost = np.empty((len(Channel), len(node))) if out is None else out
+        np.multiply(budget, village_ratio[node], out=cost[Channel.VILLAGE_STORE])
+        cost[Channel.VILLAGE_STORE] += trip[Channel.VILLAGE_STORE, rows]
+        np.multiply(budget, township_ratio[town], out=cost[Channel.TOWNSHIP])
+        cost[Channel.TOWNSHIP] += trip[Channel.TOWNSHIP, rows]
+        np.multiply(budget, county_ratio, out=cost[Channel.COUNTY_TOWN])
+        cost[Channel.COUNTY_TOWN] += trip[Channel.COUNTY_TOWN, rows]
         buyer = hh.online_buyer[rows]
         # written into the rows in place and masked afterwards (np.where would allocate and copy)
-        np.multiply(budget, online_ratio, out=cost[ONLINE])
-        cost[ONLINE] += (1.0 - door_share)[node] * self.fetch_cost[rows]
-        np.copyto(cost[ONLINE], np.inf, where=~buyer)
+        np.multiply(budget, online_ratio, out=cost[Channel.ONLINE])
+        cost[Channel.ONLINE] += (1.0 - door_share)[node] * self.fetch_cost[rows]
+        np.copyto(cost[Channel.ONLINE], np.inf, where=~buyer)
         reach = self.instant_in_radius[rows] & buyer
         if reach.any():
-            np.multiply(budget, self.instant_ratio, out=cost[INSTANT])
-            cost[INSTANT] += self.instant_fee
-            np.copyto(cost[INSTANT], np.inf, where=~reach)
+            np.multiply(budget, self.instant_ratio, out=cost[Channel.INSTANT_RETAIL])
+            cost[Channel.INSTANT_RETAIL] += self.instant_fee
+            np.copyto(cost[Channel.INSTANT_RETAIL], np.inf, where=~reach)
         else:
-            cost[INSTANT] = np.inf
+            cost[Channel.INSTANT_RETAIL] = np.inf
         cost -= self.constants[:, None]
         return cost.T  # (households, channels) view of the channel-major array
 
@@ -225,7 +240,7 @@ class Market:
         """
         scale = self.b.choice_scale_yuan
         cm = cost.T  # channel-major (a free view when cost came from ``costs``)
-        county = cm[COUNTY_TOWN].copy() if overwrite else cm[COUNTY_TOWN]
+        county = cm[Channel.COUNTY_TOWN].copy() if overwrite else cm[Channel.COUNTY_TOWN]
         z = np.multiply(cm, -1.0 / scale, out=cm if overwrite else None)
         m = np.maximum.reduce(z, axis=0)  # the county town is always available: finite
         z -= m
@@ -249,8 +264,9 @@ class Market:
         """Expected km travelled per household this week for shopping and fetching parcels."""
         node = self.hh.node[rows]
         sh, tk = shares.T, self.trip_km.T
-        km = sh[0] * tk[0, rows] + sh[1] * tk[1, rows] + sh[2] * tk[2, rows]
-        return km + sh[ONLINE] * (1.0 - door_share)[node] * self.fetch_km[rows]
+        v, t, c = Channel.VILLAGE_STORE, Channel.TOWNSHIP, Channel.COUNTY_TOWN
+        km = sh[v] * tk[v, rows] + sh[t] * tk[t, rows] + sh[c] * tk[c, rows]
+        return km + sh[Channel.ONLINE] * (1.0 - door_share)[node] * self.fetch_km[rows]
 
     def rows_in(self, node: int) -> np.ndarray:
         """Households living in a settlement."""

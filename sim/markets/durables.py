@@ -44,7 +44,7 @@ class DurablePurchases:
     """Weekly appliance and vehicle purchases of rural households, and charging access."""
 
     def __init__(self, model: CountyModel):
-        self.m = model
+        self.model = model
         c = model.county
         d = model.config.durables
         rng = model.streams["durables_setup"]
@@ -57,14 +57,14 @@ class DurablePurchases:
 
     def voucher_rate(self) -> float:
         """The voucher rate in force this week (0 outside the window or when funds are gone)."""
-        gov = self.m.government
+        gov = self.model.government
         if not gov.is_open("durable_vouchers") or not gov.can_pay("durable_vouchers"):
             return 0.0
-        return self.m.config.policy.voucher_rate
+        return self.model.config.policy.voucher_rate
 
     def buy_week(self, rng: np.random.Generator) -> dict[str, float]:
         """This week's purchases; returns counts (real households) and money flows."""
-        m = self.m
+        m = self.model
         hh = m.households
         d = m.config.durables
         pol = m.config.policy
@@ -111,7 +111,7 @@ class DurablePurchases:
 
     def build_charging(self) -> bool:
         """The charging build-out: equip townships up to the target share as funds allow."""
-        m = self.m
+        m = self.model
         p = m.config.policy.durables  # the charging build-out
         towns = m.county.townships
         target = round(p.charging_target_share * len(towns))

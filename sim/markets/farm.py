@@ -22,18 +22,16 @@ payments, and the goods lost in transit are not paid for (a test checks the iden
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from sim.config import FARM_KINDS
+from sim.markets.kinds import FarmChannel
 from sim.markets.logit import exp_weights
 
 if TYPE_CHECKING:
     from sim.model import CountyModel
-
-FARM_CHANNELS = ("trader", "market", "anchor", "self_online")
-TRADER, MARKET, ANCHOR, SELF_ONLINE = range(4)
 
 
 def harvest_profile(dates: list, months: list[int]) -> np.ndarray:
@@ -46,11 +44,47 @@ def harvest_profile(dates: list, months: list[int]) -> np.ndarray:
     return np.array([1.0 / weeks_per_year if d.month in months else 0.0 for d in dates])
 
 
+class _Harvest(NamedTuple):
+    """A week's harvest per rural household: farm-gate value, its perishable share, and the
+    value floored above zero for per-yuan trip costs."""
+
+    value: np.ndarray
+    perish: np.ndarray
+    safe_value: np.ndarray
+
+
+class _OnlineTerms(NamedTuple):
+    """What selling online is worth this week (see :meth:`FarmSales._online_terms`)."""
+
+    transit_loss: float
+    parcel_charge: float
+    city: float
+    net_online: np.ndarray
+    station: np.ndarray
+
+
+class _Flows(NamedTuple):
+    """A week's money and goods per rural household row (real-household totals)."""
+
+    sold: np.ndarray
+    lost: np.ndarray
+    paid: np.ndarray
+    commission: np.ndarray
+    platform: np.ndarray
+    packaging: np.ndarray
+    parcels: np.ndarray
+    charges: np.ndarray
+    online_receipts: np.ndarray
+    receipts: np.ndarray
+    anchor_paid: np.ndarray
+    per_household: np.ndarray
+
+
 class FarmSales:
     """Weekly farm sales of the county's households, and the city demand they meet."""
 
     def __init__(self, model: CountyModel):
-        self.m = model
+        self.model = model
         self.cfg = model.config.farm
         hh = model.households
         rows = np.flatnonzero(hh.rural)
@@ -91,55 +125,84 @@ class FarmSales:
             door_share: Share of parcels picked up in each settlement (the rest must be
                 taken to the township station).
         """
-        m = self.m
-        cfg = self.cfg
-        hh = m.households
-        rows = self.rows
-        lg = m.logistics
-        anchors = m.anchors
+        harvest = self._harvest(i)
+        terms = self._online_terms(harvest, door_share)
+        shares = self._channel_shares(harvest, terms)
+        flows = self._flows(shares, harvest, terms)
+        parcels_node = self._carry_forward(flows)
+        w = self._weight
+        self.week = {
+            "value": float((harvest.value * w).sum()),
+            "by_channel": flows.sold.sum(axis=1),
+            "receipts": float(flows.receipts.sum()),
+            "per_household": flows.per_household,
+            "city_paid": float(flows.paid.sum()),
+            "lost": float(flows.lost.sum()),
+            "commission": float(flows.commission.sum()),
+            "platform": float(flows.platform.sum()),
+            "packaging": float(flows.packaging.sum()),
+            "parcel_charges": float(flows.charges.sum()),
+            "household_online_receipts": float(flows.online_receipts.sum()),
+            "anchor_gate_value": float(flows.sold[FarmChannel.ANCHOR].sum()),
+            "parcels_by_node": parcels_node,
+        }
+        return self.week
+
+    def _harvest(self, i: int) -> _Harvest:
+        """Farm-gate value each rural household harvests in week ``i``, and its perishable share."""
         weekly = self.profile[i]  # (kinds,)
         value = self._mix_value @ weekly  # farm-gate value harvested this week
         perishable_value = self._mix_value @ (weekly * self.perishable)
         perish = np.divide(perishable_value, value, out=np.zeros_like(value), where=value > 0)
-        safe_value = np.maximum(value, 1e-9)
-        node = self._node
-        trip = self._trip
+        return _Harvest(value, perish, np.maximum(value, 1e-9))
 
+    def _online_terms(self, harvest: _Harvest, door_share: np.ndarray) -> _OnlineTerms:
+        """What selling online is worth per yuan of output: the city price (brand premium,
+        demand response), transit losses, parcel charges and trips to the station."""
+        m = self.model
+        cfg = self.cfg
         transit_loss = (
-            m.config.logistics.loss_with_cold_chain if lg.cold_storage else m.config.logistics.loss_without_cold_chain
+            m.config.logistics.loss_with_cold_chain
+            if m.logistics.cold_storage
+            else m.config.logistics.loss_without_cold_chain
         )
         c = m.config.carriers
         parcel_charge = (c.revenue_per_parcel + c.upward_margin_per_parcel) / cfg.up_parcel_value
-        city = cfg.city_price_index * (1.0 + anchors.premium()) * self.demand_factor()
-        net_online = city * (1.0 - transit_loss * perish)
-        station = (1.0 - door_share)[node] * cfg.station_trips_per_week * trip / safe_value
+        city = cfg.city_price_index * (1.0 + m.anchors.premium()) * self.demand_factor()
+        net_online = city * (1.0 - transit_loss * harvest.perish)
+        station = (1.0 - door_share)[self._node] * cfg.station_trips_per_week * self._trip / harvest.safe_value
+        return _OnlineTerms(transit_loss, parcel_charge, city, net_online, station)
 
-        # channel-major: a contiguous row per channel, so the logit's reductions are element-wise
-        u = np.empty((len(FARM_CHANNELS), len(self._node)))
-        u[TRADER] = 1.0 - cfg.local_loss * perish
-        u[MARKET] = (
+    def _channel_shares(self, harvest: _Harvest, terms: _OnlineTerms) -> np.ndarray:
+        """Logit shares of the four channels, channel-major (a contiguous row per channel, so
+        the logit's reductions are element-wise)."""
+        cfg = self.cfg
+        perish = harvest.perish
+        u = np.empty((len(FarmChannel), len(self._node)))
+        u[FarmChannel.TRADER] = 1.0 - cfg.local_loss * perish
+        u[FarmChannel.MARKET] = (
             cfg.market_price_index * (1.0 - cfg.local_loss * perish)
-            - cfg.market_trips_per_week * trip / safe_value
+            - cfg.market_trips_per_week * self._trip / harvest.safe_value
             + cfg.constant_market
         )
-        reach = anchors.reach()
+        reach = self.model.anchors.reach()
         if reach > 0:
-            u[ANCHOR] = (
-                net_online * (1.0 - cfg.anchor_commission)
+            u[FarmChannel.ANCHOR] = (
+                terms.net_online * (1.0 - cfg.anchor_commission)
                 - cfg.packaging_cost_share
-                - parcel_charge
-                - station
+                - terms.parcel_charge
+                - terms.station
                 + cfg.constant_anchor
                 + cfg.choice_scale * np.log(reach)
             )
         else:
-            u[ANCHOR] = -np.inf
-        u[SELF_ONLINE] = np.where(
-            hh.online_seller[rows],
-            net_online * (1.0 - cfg.platform_fee)
+            u[FarmChannel.ANCHOR] = -np.inf
+        u[FarmChannel.SELF_ONLINE] = np.where(
+            self.model.households.online_seller[self.rows],
+            terms.net_online * (1.0 - cfg.platform_fee)
             - cfg.packaging_cost_share
-            - parcel_charge
-            - station
+            - terms.parcel_charge
+            - terms.station
             + cfg.constant_self_online,
             -np.inf,
         )
@@ -147,50 +210,65 @@ class FarmSales:
         u -= np.maximum.reduce(u, axis=0)
         exp_weights(u)
         u /= np.add.reduce(u, axis=0)  # the shares
+        return u
 
+    def _flows(self, shares: np.ndarray, harvest: _Harvest, terms: _OnlineTerms) -> _Flows:
+        """Where every yuan goes: what is sold by channel, what city buyers pay for what
+        arrives, and what households keep after commissions, fees, packaging and parcels."""
+        cfg = self.cfg
+        perish, city, transit_loss = harvest.perish, terms.city, terms.transit_loss
         w = self._weight
-        sold = u * (value * w)  # farm-gate value by channel (rows), real households
+        sold = shares * (harvest.value * w)  # farm-gate value by channel (rows), real households
         local = 1.0 - cfg.local_loss * perish
-        online_gate = sold[ANCHOR] + sold[SELF_ONLINE]
+        online_gate = sold[FarmChannel.ANCHOR] + sold[FarmChannel.SELF_ONLINE]
         gross = online_gate * city  # value shipped at city prices
         lost = gross * transit_loss * perish
         paid = gross - lost  # what city buyers pay for what arrives
-        commission = (sold[ANCHOR] * city * (1.0 - transit_loss * perish)) * cfg.anchor_commission
-        platform = (sold[SELF_ONLINE] * city * (1.0 - transit_loss * perish)) * cfg.platform_fee
+        commission = (sold[FarmChannel.ANCHOR] * city * (1.0 - transit_loss * perish)) * cfg.anchor_commission
+        platform = (sold[FarmChannel.SELF_ONLINE] * city * (1.0 - transit_loss * perish)) * cfg.platform_fee
         packaging = online_gate * cfg.packaging_cost_share
         parcels = online_gate / cfg.up_parcel_value
-        charges = parcels * cfg.up_parcel_value * parcel_charge
+        charges = parcels * cfg.up_parcel_value * terms.parcel_charge
         online_receipts = paid - commission - platform - packaging - charges
-        local_receipts = sold[TRADER] * local + sold[MARKET] * cfg.market_price_index * local
+        local_receipts = sold[FarmChannel.TRADER] * local + sold[FarmChannel.MARKET] * cfg.market_price_index * local
         receipts = local_receipts + online_receipts  # real-household totals per row
-        per_household = receipts / w
+        anchor_paid = sold[FarmChannel.ANCHOR] * city * (1.0 - transit_loss * perish)
+        return _Flows(
+            sold=sold,
+            lost=lost,
+            paid=paid,
+            commission=commission,
+            platform=platform,
+            packaging=packaging,
+            parcels=parcels,
+            charges=charges,
+            online_receipts=online_receipts,
+            receipts=receipts,
+            anchor_paid=anchor_paid,
+            per_household=receipts / w,
+        )
 
+    def _carry_forward(self, flows: _Flows) -> np.ndarray:
+        """What later weeks read: smoothed farm income for budgets, expected upward parcels
+        for carriers' plans, the online volume for the city price, and the anchors' books.
+
+        Returns:
+            This week's upward farm parcels by settlement.
+        """
+        cfg = self.cfg
+        hh = self.model.households
+        rows = self.rows
         # households budget on smoothed farm income
         a = 1.0 / cfg.income_smoothing_weeks
-        hh.farm_revenue_avg[rows] = (1.0 - a) * hh.farm_revenue_avg[rows] + a * per_household
-        n = m.county.n
-        parcels_node = np.bincount(node, weights=parcels, minlength=n)
+        hh.farm_revenue_avg[rows] = (1.0 - a) * hh.farm_revenue_avg[rows] + a * flows.per_household
+        parcels_node = np.bincount(self._node, weights=flows.parcels, minlength=self.model.county.n)
         k = cfg.parcel_expectation_smoothing
         self.expected_parcels = (1.0 - k) * self.expected_parcels + k * parcels_node
         k = cfg.city_volume_smoothing
-        self.last_online_value = (1.0 - k) * self.last_online_value + k * float(paid.sum())
-        anchor_paid = sold[ANCHOR] * city * (1.0 - transit_loss * perish)
-        anchors.book_week(
-            commission=float(commission.sum()), volume=float(anchor_paid.sum()), reference=self.reference_volume
+        self.last_online_value = (1.0 - k) * self.last_online_value + k * float(flows.paid.sum())
+        self.model.anchors.book_week(
+            commission=float(flows.commission.sum()),
+            volume=float(flows.anchor_paid.sum()),
+            reference=self.reference_volume,
         )
-        self.week = {
-            "value": float((value * w).sum()),
-            "by_channel": sold.sum(axis=1),
-            "receipts": float(receipts.sum()),
-            "per_household": per_household,
-            "city_paid": float(paid.sum()),
-            "lost": float(lost.sum()),
-            "commission": float(commission.sum()),
-            "platform": float(platform.sum()),
-            "packaging": float(packaging.sum()),
-            "parcel_charges": float(charges.sum()),
-            "household_online_receipts": float(online_receipts.sum()),
-            "anchor_gate_value": float(sold[ANCHOR].sum()),
-            "parcels_by_node": parcels_node,
-        }
-        return self.week
+        return parcels_node

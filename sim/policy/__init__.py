@@ -2,6 +2,8 @@
 
 ``catalogue`` (static: programmes, levers, phases, windows; the schema reads it),
 ``demand`` (fundable demand per programme, remote places), ``events`` (dated one-off
-actions), ``evaluation`` (tier reviews, leading county, the 2025 targets, cost-effectiveness),
-``indicators`` (every indicator, defined once).
+actions and the run's calendar of them), ``tiers`` (the tier vocabulary), ``evaluation``
+(tier reviews, leading county, the 2025 targets, cost-effectiveness), ``indicators``
+(every indicator, defined once) with ``readings`` (the Indicator type and the helpers
+that read the model).
 """

@@ -8,11 +8,14 @@ these estimates when funds arrive; the catalogue of programmes they refer to is 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.agents.retailer import center_value
+from sim.agents.store import NEWTYPE
 
 if TYPE_CHECKING:
     from sim.model import CountyModel
@@ -49,6 +52,20 @@ def remote_places(model: CountyModel) -> np.ndarray:
 DAYS_PER_MONTH = 365.25 / 12
 
 
+@dataclass(frozen=True)
+class Period:
+    """The days a need is estimated for, in the units the estimates use."""
+
+    first: dt.date
+    last: dt.date
+    months: float
+    years: float
+
+    def due(self, day: dt.date | None) -> bool:
+        """Whether a dated project falls within (or before the end of) the period."""
+        return day is not None and day <= self.last
+
+
 def programme_need(model: CountyModel, programme: str, first: dt.date, last: dt.date) -> float:
     """Fundable demand: the subsidy (yuan) the programme expects to be claimed from
     ``first`` to ``last`` at its current rates.
@@ -61,86 +78,141 @@ def programme_need(model: CountyModel, programme: str, first: dt.date, last: dt.
     period; running subsidies (co-distribution, chain fees, vans) at their current
     volumes; training and vouchers at their planned amounts. It is an estimate made
     when funds arrive, not a promise: owners' cash and revenues move during the year.
+    One function per programme (:data:`NEEDS`).
+
+    Raises:
+        KeyError: ``programme`` is not a programme of the catalogue.
     """
-    m = model
-    pol = m.config.policy
-    cfg = m.config
     months = max(0.0, ((last - first).days + 1) / DAYS_PER_MONTH)
-    years = months / 12.0
-    stores = m.open_stores()
+    return NEEDS[programme](model, Period(first, last, months, months / 12.0))
 
-    def due(day: dt.date | None) -> bool:
-        return day is not None and day <= last
 
-    if programme == "store_upgrade":
-        rate, cost = pol.store_upgrade_subsidy, cfg.stores.upgrade_cost
-        review = 1.0 - (1.0 - cfg.stores.review_probability) ** months
-        n = sum(1 for s in stores if s.kind != "newtype" and s.would_invest(s.upgrade_value(), cost, rate))
-        return n * review * rate * cost
-    if programme == "sme_digital":
-        rate, cost = pol.sme_digital_subsidy, cfg.stores.digital_cost
-        review = 1.0 - (1.0 - cfg.stores.review_probability) ** months
-        n = sum(1 for s in stores if not s.digital and s.would_invest(s.digital_value(), cost, rate))
-        return n * review * rate * cost
-    if programme == "township_center":
-        if not m.retailers:
-            return 0.0
-        r = cfg.retailers
-        subsidy = pol.township_center_subsidy * r.center_build_cost
-        free = [int(t) for t in m.county.townships if m.center_at(int(t)) is None]
-        n = sum(1 for t in free if center_value(m, t) + subsidy > r.center_build_cost)
-        capacity = r.max_new_centers_per_year * len(m.retailers) * max(1.0, years)
-        return min(n, capacity) * subsidy
-    if programme == "township_station":
-        n = sum(1 for t in m.county.townships if not m.logistics.station[int(t)])
-        return n * pol.township_station_subsidy * cfg.logistics.township_station_cost
-    if programme == "logistics_center":
-        if m.logistics.center or not due(pol.logistics_center_date):
-            return 0.0
-        cost = cfg.logistics.center_build_cost + (cfg.logistics.sorting_cost if pol.automatic_sorting else 0.0)
-        return pol.logistics_center_subsidy * cost
-    if programme == "cold_storage":
-        if m.logistics.cold_storage or not due(pol.cold_storage_date):
-            return 0.0
-        return pol.cold_storage_subsidy * cfg.logistics.cold_storage_build_cost
-    if programme == "county_center":
-        if not due(pol.county_center_date):
-            return 0.0
-        added = max(0.0, pol.county_center_target_m2 - m.county_center_m2)
-        return pol.county_center_subsidy * cfg.retailers.county_center_cost_per_m2 * added
-    if programme == "codistribution":
-        cd = pol.codistribution
-        centre = m.logistics.center or due(pol.logistics_center_date)
-        if not (cd.enabled and centre and cd.start <= last):
-            return 0.0
-        members = [c for c in m.logistics.carriers if c.member]
-        pooled = sum(c.share for c in members) if members else 1.0  # before anyone joins: all may
-        weeks = ((last - max(first, cd.start)).days + 1) / 7.0
-        return cd.parcel_subsidy * m.logistics.expected_parcels_week() * pooled * weeks
-    if programme == "nev_van":
-        c = cfg.carriers
-        vans = sum(
-            car.route_km_week() * 52.0 / c.van_km_per_year * (1.0 - car.nev_share) for car in m.logistics.carriers
-        )
-        return vans * c.fleet_turnover_per_year * years * pol.nev_van_subsidy * c.nev_price_premium
-    if programme == "chain_supply":
-        members = sum(1 for s in stores if s.chain is not None)
-        return members * pol.chain_supply_subsidy * cfg.stores.chain_fee_week * months * 52.0 / 12.0
-    if programme == "ecommerce_training":
-        return pol.training_capacity * months * pol.training_cost_per_trainee
-    if programme == "durable_vouchers":
-        return pol.voucher_envelope * years
-    if programme == "livestream_base":
-        if m.anchors.base is not None or not due(pol.ecommerce.livestream_base_date):
-            return 0.0
-        return pol.ecommerce.livestream_base_subsidy * cfg.anchors.livestream_base_cost
-    if programme == "brand_building":
-        return (pol.ecommerce.brand_support + pol.ecommerce.certification_support) * years
-    if programme == "charging":
-        d = pol.durables
-        if not due(d.charging_date):
-            return 0.0
-        towns = m.county.townships
-        missing = max(0, round(d.charging_target_share * len(towns)) - int(m.durables.charging[towns].sum()))
-        return missing * d.charging_cost_per_township
-    raise KeyError(programme)
+def _review_chance(m: CountyModel, p: Period) -> float:
+    """Chance that a store reviews its investments at least once in the period."""
+    return 1.0 - (1.0 - m.config.stores.review_probability) ** p.months
+
+
+def _store_upgrade(m: CountyModel, p: Period) -> float:
+    rate, cost = m.config.policy.store_upgrade_subsidy, m.config.stores.upgrade_cost
+    review = _review_chance(m, p)
+    n = sum(1 for s in m.open_stores() if s.kind != NEWTYPE and s.would_invest(s.upgrade_value(), cost, rate))
+    return n * review * rate * cost
+
+
+def _sme_digital(m: CountyModel, p: Period) -> float:
+    rate, cost = m.config.policy.sme_digital_subsidy, m.config.stores.digital_cost
+    review = _review_chance(m, p)
+    n = sum(1 for s in m.open_stores() if not s.digital and s.would_invest(s.digital_value(), cost, rate))
+    return n * review * rate * cost
+
+
+def _township_center(m: CountyModel, p: Period) -> float:
+    if not m.retailers:
+        return 0.0
+    r = m.config.retailers
+    subsidy = m.config.policy.township_center_subsidy * r.center_build_cost
+    free = [int(t) for t in m.county.townships if m.center_at(int(t)) is None]
+    n = sum(1 for t in free if center_value(m, t) + subsidy > r.center_build_cost)
+    capacity = r.max_new_centers_per_year * len(m.retailers) * max(1.0, p.years)
+    return min(n, capacity) * subsidy
+
+
+def _township_station(m: CountyModel, p: Period) -> float:
+    n = sum(1 for t in m.county.townships if not m.logistics.station[int(t)])
+    return n * m.config.policy.township_station_subsidy * m.config.logistics.township_station_cost
+
+
+def _logistics_center(m: CountyModel, p: Period) -> float:
+    pol, lc = m.config.policy, m.config.logistics
+    if m.logistics.center or not p.due(pol.logistics_center_date):
+        return 0.0
+    cost = lc.center_build_cost + (lc.sorting_cost if pol.automatic_sorting else 0.0)
+    return pol.logistics_center_subsidy * cost
+
+
+def _cold_storage(m: CountyModel, p: Period) -> float:
+    pol = m.config.policy
+    if m.logistics.cold_storage or not p.due(pol.cold_storage_date):
+        return 0.0
+    return pol.cold_storage_subsidy * m.config.logistics.cold_storage_build_cost
+
+
+def _county_center(m: CountyModel, p: Period) -> float:
+    pol = m.config.policy
+    if not p.due(pol.county_center_date):
+        return 0.0
+    added = max(0.0, pol.county_center_target_m2 - m.county_center_m2)
+    return pol.county_center_subsidy * m.config.retailers.county_center_cost_per_m2 * added
+
+
+def _codistribution(m: CountyModel, p: Period) -> float:
+    pol = m.config.policy
+    cd = pol.codistribution
+    centre = m.logistics.center or p.due(pol.logistics_center_date)
+    if not (cd.enabled and centre and cd.start <= p.last):
+        return 0.0
+    members = [c for c in m.logistics.carriers if c.member]
+    pooled = sum(c.share for c in members) if members else 1.0  # before anyone joins: all may
+    weeks = ((p.last - max(p.first, cd.start)).days + 1) / 7.0
+    return cd.parcel_subsidy * m.logistics.expected_parcels_week() * pooled * weeks
+
+
+def _nev_van(m: CountyModel, p: Period) -> float:
+    c = m.config.carriers
+    vans = sum(car.route_km_week() * 52.0 / c.van_km_per_year * (1.0 - car.nev_share) for car in m.logistics.carriers)
+    return vans * c.fleet_turnover_per_year * p.years * m.config.policy.nev_van_subsidy * c.nev_price_premium
+
+
+def _chain_supply(m: CountyModel, p: Period) -> float:
+    members = sum(1 for s in m.open_stores() if s.chain is not None)
+    return members * m.config.policy.chain_supply_subsidy * m.config.stores.chain_fee_week * p.months * 52.0 / 12.0
+
+
+def _ecommerce_training(m: CountyModel, p: Period) -> float:
+    pol = m.config.policy
+    return pol.training_capacity * p.months * pol.training_cost_per_trainee
+
+
+def _durable_vouchers(m: CountyModel, p: Period) -> float:
+    return m.config.policy.voucher_envelope * p.years
+
+
+def _livestream_base(m: CountyModel, p: Period) -> float:
+    e = m.config.policy.ecommerce
+    if m.anchors.base is not None or not p.due(e.livestream_base_date):
+        return 0.0
+    return e.livestream_base_subsidy * m.config.anchors.livestream_base_cost
+
+
+def _brand_building(m: CountyModel, p: Period) -> float:
+    e = m.config.policy.ecommerce
+    return (e.brand_support + e.certification_support) * p.years
+
+
+def _charging(m: CountyModel, p: Period) -> float:
+    d = m.config.policy.durables
+    if not p.due(d.charging_date):
+        return 0.0
+    towns = m.county.townships
+    missing = max(0, round(d.charging_target_share * len(towns)) - int(m.durables.charging[towns].sum()))
+    return missing * d.charging_cost_per_township
+
+
+#: Each programme's fundable demand over a period, by programme name.
+NEEDS: dict[str, Callable[[CountyModel, Period], float]] = {
+    "store_upgrade": _store_upgrade,
+    "sme_digital": _sme_digital,
+    "township_center": _township_center,
+    "township_station": _township_station,
+    "logistics_center": _logistics_center,
+    "cold_storage": _cold_storage,
+    "county_center": _county_center,
+    "codistribution": _codistribution,
+    "nev_van": _nev_van,
+    "chain_supply": _chain_supply,
+    "ecommerce_training": _ecommerce_training,
+    "durable_vouchers": _durable_vouchers,
+    "livestream_base": _livestream_base,
+    "brand_building": _brand_building,
+    "charging": _charging,
+}

@@ -32,13 +32,14 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from sim.config import TIERS, Criteria, LoadedCriteria
+from sim.config import Criteria, LoadedCriteria
+from sim.policy.catalogue import BY_PROGRAMME, PROGRAMMES
+from sim.policy.events import schedule_on
+from sim.policy.indicators import BY_NAME
+from sim.policy.tiers import TIER_LABELS, TIER_ZH, TIERS
 
 if TYPE_CHECKING:
     from sim.model import CountyModel
-
-TIER_LABELS: dict[int, str] = {0: "none", 1: "basic", 2: "enhanced", 3: "advanced"}
-TIER_ZH: dict[int, str] = {0: "未达标", 1: "基本型", 2: "增强型", 3: "提升型"}
 
 #: Weeks averaged for the start and end level of a weekly rate (``mean`` indicators) in
 #: cost-effectiveness: a month smooths week-to-week spending noise without reaching into
@@ -117,8 +118,6 @@ class Evaluator:
         for year in range(m.dates[0].year, m.dates[-1].year + 1):
             day = dt.date(year, r.month, r.day)
             if m.dates[0] < day <= m.dates[-1] + dt.timedelta(days=6):
-                from sim.policy.events import schedule_on
-
                 schedule_on(m, day, self.review)
 
     def observe(self, values: dict[str, float]) -> None:
@@ -261,8 +260,6 @@ def _level(series: np.ndarray, summary: str, end: bool) -> float:
 
 
 def _total(outcome: Outcome, ts: pd.DataFrame, facts: RunFacts, end: bool) -> float | None:
-    from sim.policy.indicators import BY_NAME
-
     ind = BY_NAME.get(outcome.indicator)
     if ind is None or outcome.indicator not in ts:
         return None
@@ -304,41 +301,10 @@ def cost_effectiveness(
         facts: Numbers of villages and rural households of the county.
         counterfactual: The no-plan run's weekly indicators, if one was run.
     """
-    from sim.policy.catalogue import BY_PROGRAMME, PROGRAMMES
-
     by = ledger["by_programme"]
     cost = {p: by[p]["spent"] + by[p]["leaked"] for p in PROGRAMMES}
     total_cost = sum(cost.values())
-    outcomes: dict[str, Any] = {}
-    for oc in OUTCOMES:
-        end = _total(oc, timeseries, facts, end=True)
-        if counterfactual is not None:
-            base = _total(oc, counterfactual, facts, end=True)
-        else:
-            base = _total(oc, timeseries, facts, end=False)
-        aimed = [p for p in PROGRAMMES if oc.indicator in BY_PROGRAMME[p].aims]
-        aimed_cost = sum(cost[p] for p in aimed)
-        if end is None or base is None:
-            outcomes[oc.name] = {
-                "unit": oc.unit,
-                "indicator": oc.indicator,
-                "note": f"indicator '{oc.indicator}' is not available in this model version",
-            }
-            continue
-        change = end - base
-        good = change > 0
-        outcomes[oc.name] = {
-            "unit": oc.unit,
-            "indicator": oc.indicator,
-            "baseline": base,
-            "end": end,
-            "change": change,
-            "yuan_per_unit_all_programmes": total_cost / change if good else None,
-            "aimed_programmes": aimed,
-            "cost_aimed_programmes": aimed_cost,
-            "yuan_per_unit_aimed_programmes": aimed_cost / change if good and aimed else None,
-            **({} if good else {"note": "no improvement over the baseline: no ratio"}),
-        }
+    outcomes = {oc.name: _outcome_cost(oc, timeseries, facts, counterfactual, cost, total_cost) for oc in OUTCOMES}
     return {
         "baseline": (
             "counterfactual: the same scenario and seed with policy.enabled false, compared at the end"
@@ -352,4 +318,43 @@ def cost_effectiveness(
         "subsidy_spent_by_programme": {p: by[p]["spent"] for p in PROGRAMMES},
         "fiscal_cost_total": total_cost,
         "outcomes": outcomes,
+    }
+
+
+def _outcome_cost(
+    oc: Outcome,
+    timeseries: pd.DataFrame,
+    facts: RunFacts,
+    counterfactual: pd.DataFrame | None,
+    cost: dict[str, float],
+    total_cost: float,
+) -> dict[str, Any]:
+    """One outcome's change against the baseline and the yuan per unit of it, for all
+    programmes and for the programmes that aim at it."""
+    end = _total(oc, timeseries, facts, end=True)
+    if counterfactual is not None:
+        base = _total(oc, counterfactual, facts, end=True)
+    else:
+        base = _total(oc, timeseries, facts, end=False)
+    aimed = [p for p in PROGRAMMES if oc.indicator in BY_PROGRAMME[p].aims]
+    aimed_cost = sum(cost[p] for p in aimed)
+    if end is None or base is None:
+        return {
+            "unit": oc.unit,
+            "indicator": oc.indicator,
+            "note": f"indicator '{oc.indicator}' is not available in this model version",
+        }
+    change = end - base
+    good = change > 0
+    return {
+        "unit": oc.unit,
+        "indicator": oc.indicator,
+        "baseline": base,
+        "end": end,
+        "change": change,
+        "yuan_per_unit_all_programmes": total_cost / change if good else None,
+        "aimed_programmes": aimed,
+        "cost_aimed_programmes": aimed_cost,
+        "yuan_per_unit_aimed_programmes": aimed_cost / change if good and aimed else None,
+        **({} if good else {"note": "no improvement over the baseline: no ratio"}),
     }

@@ -9,115 +9,24 @@ other each week: :data:`BASE_INDICATORS` read the county's state, and
 tier review of :mod:`sim.policy.evaluation`, which rates the base values. Household indicators
 are over rural households (those living in administrative villages), the plan's target
 population, weighted by the real households each agent stands for.
+
+This module is the definitions table; the :class:`Indicator` type and the helper
+functions that read the model live in :mod:`sim.policy.readings`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.markets.kinds import Channel, FarmChannel
+from sim.policy import readings
 from sim.policy.catalogue import PROGRAMME_ZH, phase_index
+from sim.policy.readings import Indicator
 
 if TYPE_CHECKING:
     from sim.model import CountyModel
-
-
-@dataclass(frozen=True)
-class Indicator:
-    """One reported quantity.
-
-    Attributes:
-        name: Column name in every output.
-        zh: The Chinese term.
-        unit: Unit of measure.
-        meaning: One line saying what it measures.
-        summary: How the final-year summary is taken: ``last`` (a stock at the end),
-            ``mean`` (a weekly rate averaged over the last 52 weeks) or ``sum`` (a weekly
-            count added up over the last 52 weeks).
-        compute: Reads the value off the model after a step.
-    """
-
-    name: str
-    zh: str
-    unit: str
-    meaning: str
-    summary: Literal["last", "mean", "sum"]
-    compute: Callable[[CountyModel], float]
-
-    @property
-    def summary_unit(self) -> str:
-        """Unit of the final-year summary (a weekly count added over a year is per year)."""
-        return self.unit.replace("/week", "/year") if self.summary == "sum" else self.unit
-
-
-def _rural_mean(model: CountyModel, values: np.ndarray) -> float:
-    hh = model.households
-    w = hh.weight * hh.rural
-    total = w.sum()
-    return float((values * w).sum() / total) if total > 0 else 0.0
-
-
-def _mean(flags: list[bool]) -> float:
-    return float(np.mean(flags)) if flags else 0.0
-
-
-def _farm_receipts(model: CountyModel) -> np.ndarray:
-    """This week's farm receipts per household row (zero for non-rural households)."""
-    out = np.zeros(len(model.households))
-    out[model.farm.rows] = model.farm.week["per_household"]
-    return out
-
-
-def _farm_channel_share(k: int) -> Callable[[CountyModel], float]:
-    def f(model: CountyModel) -> float:
-        sold = model.farm.week["by_channel"]
-        total = float(np.sum(sold))
-        return float(sold[k] / total) if total > 0 else 0.0
-
-    return f
-
-
-def _villages_with_store(model: CountyModel) -> float:
-    v = model.county.villages
-    return float(np.mean(model.stores_per_node()[v] > 0)) if len(v) else 0.0
-
-
-def _newtype_share(model: CountyModel) -> float:
-    stores = model.open_stores()
-    return float(np.mean([s.kind == "newtype" for s in stores])) if stores else 0.0
-
-
-def _center_coverage(model: CountyModel) -> float:
-    t = model.county.townships
-    return float(np.mean([model.center_at(int(n)) is not None for n in t])) if len(t) else 0.0
-
-
-def _villages_with_newtype(model: CountyModel) -> float:
-    v = model.county.villages
-    if not len(v):
-        return 0.0
-    has = np.zeros(model.county.n, dtype=bool)
-    for s in model.open_stores():
-        has[s.node] |= s.kind == "newtype"
-    return float(has[v].mean())
-
-
-def _online_share(model: CountyModel) -> float:
-    spend = model.week["channel_spend_rural"]
-    total = spend.sum()
-    return float(spend[3] / total) if total > 0 else 0.0
-
-
-def _channel_share(i: int) -> Callable[[CountyModel], float]:
-    def f(model: CountyModel) -> float:
-        spend = model.week["channel_spend_rural"]
-        total = spend.sum()
-        return float(spend[i] / total) if total > 0 else 0.0
-
-    return f
 
 
 BASE_INDICATORS: tuple[Indicator, ...] = (
@@ -127,7 +36,7 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
         "share of villages",
         "Share of administrative villages with at least one open store.",
         "last",
-        _villages_with_store,
+        readings.villages_with_store,
     ),
     Indicator(
         "newtype_store_share",
@@ -135,7 +44,7 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
         "share of stores",
         "Share of open village stores at the standardised new-type level.",
         "last",
-        _newtype_share,
+        readings.newtype_share,
     ),
     Indicator(
         "township_center_coverage",
@@ -143,7 +52,7 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
         "share of townships",
         "Share of townships with a commerce centre.",
         "last",
-        _center_coverage,
+        readings.center_coverage,
     ),
     Indicator(
         "express_village_coverage",
@@ -169,7 +78,7 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
         "share of stores",
         "Share of open village stores that act as parcel service points.",
         "last",
-        lambda m: _mean([s.is_service_point for s in m.open_stores()]),
+        lambda m: readings.share_true([s.is_service_point for s in m.open_stores()]),
     ),
     Indicator(
         "codistribution_parcel_share",
@@ -267,7 +176,7 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
         "yuan/household/week",
         "Everyday-goods spending of a rural household in the week.",
         "mean",
-        lambda m: _rural_mean(m, m.market.last_budget),
+        lambda m: readings.rural_mean(m, m.market.last_budget),
     ),
     Indicator(
         "online_share",
@@ -275,7 +184,7 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
         "share of spending",
         "Share of rural households' everyday spending bought online.",
         "mean",
-        _online_share,
+        readings.channel_share(Channel.ONLINE),
     ),
     Indicator(
         "village_store_share",
@@ -283,7 +192,7 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
         "share of spending",
         "Share of rural everyday spending at village stores.",
         "mean",
-        _channel_share(0),
+        readings.channel_share(Channel.VILLAGE_STORE),
     ),
     Indicator(
         "township_share",
@@ -291,7 +200,7 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
         "share of spending",
         "Share of rural everyday spending in townships (markets and commerce centres).",
         "mean",
-        _channel_share(1),
+        readings.channel_share(Channel.TOWNSHIP),
     ),
     Indicator(
         "county_town_share",
@@ -299,7 +208,7 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
         "share of spending",
         "Share of rural everyday spending in the county town.",
         "mean",
-        _channel_share(2),
+        readings.channel_share(Channel.COUNTY_TOWN),
     ),
     Indicator(
         "instant_retail_share",
@@ -307,7 +216,7 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
         "share of spending",
         "Share of rural everyday spending through instant retail from the county town.",
         "mean",
-        _channel_share(4),
+        readings.channel_share(Channel.INSTANT_RETAIL),
     ),
     Indicator(
         "travel_km_per_household",
@@ -315,7 +224,7 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
         "km/household/week",
         "Distance a rural household travels in the week to shop and to fetch parcels.",
         "mean",
-        lambda m: _rural_mean(m, m.week["travel_km"]),
+        lambda m: readings.rural_mean(m, m.week["travel_km"]),
     ),
     Indicator(
         "consumer_surplus",
@@ -323,7 +232,7 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
         "yuan/household/week",
         "Value to a rural household of its shopping options over buying everything in the county town (logit log-sum).",
         "mean",
-        lambda m: _rural_mean(m, m.week["surplus"]),
+        lambda m: readings.rural_mean(m, m.week["surplus"]),
     ),
     Indicator(
         "farm_online_sales",
@@ -340,24 +249,22 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
         "yuan/household/week",
         "Farm receipts of a rural household this week, net of commissions, fees, packaging and parcel charges.",
         "mean",
-        lambda m: _rural_mean(m, _farm_receipts(m)),
+        lambda m: readings.rural_mean(m, readings.farm_receipts(m)),
     ),
     *(
         Indicator(
-            f"farm_{name}_share",
+            f"farm_{k.label}_share",
             zh,
             "share of farm sales",
             f"Share of rural farm output (farm-gate value) sold {how} this week.",
             "mean",
-            _farm_channel_share(k),
+            readings.farm_channel_share(k),
         )
-        for k, (name, zh, how) in enumerate(
-            (
-                ("trader", "农产品经纪人销售占比", "to village traders"),
-                ("market", "集贸市场销售占比", "at township and county markets"),
-                ("anchor", "电商主体销售占比", "through anchors (livestream base, service centre)"),
-                ("self_online", "农户自主网销占比", "online by households themselves"),
-            )
+        for k, zh, how in (
+            (FarmChannel.TRADER, "农产品经纪人销售占比", "to village traders"),
+            (FarmChannel.MARKET, "集贸市场销售占比", "at township and county markets"),
+            (FarmChannel.ANCHOR, "电商主体销售占比", "through anchors (livestream base, service centre)"),
+            (FarmChannel.SELF_ONLINE, "农户自主网销占比", "online by households themselves"),
         )
     ),
     Indicator(
@@ -366,7 +273,7 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
         "share of households",
         "Share of rural households buying online.",
         "last",
-        lambda m: _rural_mean(m, m.households.online_buyer.astype(float)),
+        lambda m: readings.rural_mean(m, m.households.online_buyer.astype(float)),
     ),
     Indicator(
         "online_seller_share",
@@ -374,7 +281,7 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
         "share of households",
         "Share of rural households selling farm products online themselves.",
         "last",
-        lambda m: _rural_mean(m, m.households.online_seller.astype(float)),
+        lambda m: readings.rural_mean(m, m.households.online_seller.astype(float)),
     ),
     Indicator(
         "trained_households",
@@ -457,7 +364,7 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
         "share of villages",
         "Share of administrative villages with at least one open new-type store.",
         "last",
-        _villages_with_newtype,
+        readings.villages_with_newtype,
     ),
     Indicator(
         "digital_store_share",
@@ -465,7 +372,7 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
         "share of stores",
         "Share of open village stores using digital stock and ordering tools.",
         "last",
-        lambda m: _mean([s.digital for s in m.open_stores()]),
+        lambda m: readings.share_true([s.digital for s in m.open_stores()]),
     ),
     Indicator(
         "chain_retailers",
@@ -559,10 +466,6 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
 )
 
 
-def _spent(programme: str) -> Callable[[CountyModel], float]:
-    return lambda m: m.government.spent[programme]
-
-
 #: Subsidy paid by each programme, one indicator per programme of the government.
 BASE_INDICATORS += tuple(
     Indicator(
@@ -571,7 +474,7 @@ BASE_INDICATORS += tuple(
         "yuan (cumulative)",
         f"Subsidy paid by the {p.replace('_', ' ')} programme since the start (what reached its purpose).",
         "last",
-        _spent(p),
+        readings.subsidy_spent(p),
     )
     for p, zh in PROGRAMME_ZH.items()
 )
@@ -594,10 +497,6 @@ CRITERION_INDICATORS: tuple[str, ...] = (
 )
 
 _BASE_BY_NAME = {i.name: i for i in BASE_INDICATORS}
-
-
-def _criterion(name: str) -> Callable[[CountyModel], float]:
-    return lambda m: float(m.evaluator.levels_now.get(name, 3))
 
 
 #: Indicators read off the tier review; collected after the base indicators each week.
@@ -627,7 +526,7 @@ EVALUATION_INDICATORS: tuple[Indicator, ...] = (
             f"Highest tier whose thresholds on {name} the county meets this week (pass at tier k when the value is at "
             "least k; 3 when the criteria set no threshold on it).",
             "last",
-            _criterion(name),
+            readings.criterion_level(name),
         )
         for name in CRITERION_INDICATORS
     ),

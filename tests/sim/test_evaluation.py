@@ -355,3 +355,14 @@ def test_plan_reaches_a_higher_tier_than_the_baselines_on_the_median_county():
         assert sc.map.size == "median" and sc.seed == 20230727
         tiers[name] = CountyModel(sc).run(progress=False).evaluation["tier"]
     assert tiers["plan"] > tiers["no_plan"] and tiers["plan"] > tiers["baseline"], tiers
+
+
+def test_the_tier_vocabulary_is_one_enum() -> None:
+    """Codes, criteria-file names and Chinese names of the tiers all come from Tier."""
+    from sim.policy.tiers import RATED_TIERS, TIER_LABELS, TIER_ZH, TIERS, Tier
+
+    assert [int(t) for t in Tier] == [0, 1, 2, 3]
+    assert TIERS == ("basic", "enhanced", "advanced") == tuple(t.label for t in RATED_TIERS)
+    assert TIER_LABELS == {0: "none", 1: "basic", 2: "enhanced", 3: "advanced"}
+    assert TIER_ZH == {0: "未达标", 1: "基本型", 2: "增强型", 3: "提升型"}
+    assert set(TIERS) == set(Criteria.model_fields["tiers"].annotation.model_fields)

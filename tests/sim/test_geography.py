@@ -15,13 +15,11 @@ from hypothesis import strategies as st
 from sim.config import MapConfig
 from sim.errors import InputError, MapError
 from sim.geography import (
-    COUNTY_TOWN,
     KIND_NAMES,
     ROAD_CLASSES,
     SIZES,
-    TOWNSHIP,
-    VILLAGE,
     CountyMap,
+    SettlementKind,
     build_map,
     default_store_coverage,
     generate_map,
@@ -39,7 +37,7 @@ FILE_CFG = MapConfig(source="file", settlements_file=Path("unused.csv"))
 def check_map(m: CountyMap) -> None:
     """Invariants every county map must satisfy, however it was made."""
     n = m.n
-    assert m.kind[0] == COUNTY_TOWN and np.sum(m.kind == COUNTY_TOWN) == 1
+    assert m.kind[0] == SettlementKind.COUNTY_TOWN and np.sum(m.kind == SettlementKind.COUNTY_TOWN) == 1
     assert np.all(np.diff(m.kind) >= 0), "node order must be county town, townships, villages"
     assert len(m.ids) == len(set(m.ids)) == len(m.names) == n
     for arr in (m.kind, m.x_km, m.y_km, m.lon, m.lat, m.population, m.township):
@@ -49,9 +47,9 @@ def check_map(m: CountyMap) -> None:
     assert nx.is_connected(m.graph)
     for _, _, d in m.graph.edges(data=True):
         assert d["length_km"] > 0 and d["minutes"] > 0 and d["road_class"] in ROAD_CLASSES
-    hubs = np.flatnonzero(m.kind != VILLAGE)
+    hubs = np.flatnonzero(m.kind != SettlementKind.VILLAGE)
     assert np.array_equal(m.township[hubs], hubs)
-    assert np.all(m.kind[m.township[m.villages]] == TOWNSHIP)
+    assert np.all(m.kind[m.township[m.villages]] == SettlementKind.TOWNSHIP)
     for mat in (m.travel_min, m.travel_km):
         assert mat.shape == (n, n)
         assert np.all(np.isfinite(mat)) and np.all(mat >= 0)
@@ -143,7 +141,7 @@ def test_random_small_counties_are_valid(
 def test_generated_map_survives_a_file_round_trip(tmp_path: Path) -> None:
     m = generate_map(MapConfig(size="small", region="northeast_plain", map_seed=11))
     kinds = [KIND_NAMES[k] for k in m.kind]
-    township = ["" if k != VILLAGE else m.ids[t] for k, t in zip(m.kind, m.township, strict=True)]
+    township = ["" if k != SettlementKind.VILLAGE else m.ids[t] for k, t in zip(m.kind, m.township, strict=True)]
     frame = pd.DataFrame(
         {"id": m.ids, "name": m.names, "kind": kinds, "lon": m.lon, "lat": m.lat, "population": m.population}
     )
@@ -514,3 +512,5 @@ def test_bad_geojson_inputs(tmp_path: Path, mutate: str, location: str, words: s
 
 def test_kind_names_are_the_loader_vocabulary() -> None:
     assert KIND_NAMES == ("county_town", "township", "village")
+    assert [k.label for k in SettlementKind] == list(KIND_NAMES)
+    assert [int(k) for k in SettlementKind] == [0, 1, 2]  # the values of the map's kind column

@@ -1,0 +1,131 @@
+"""What an indicator is, and the helper functions that read indicators off the model,
+behind the definitions table in :mod:`sim.policy.indicators`.
+
+Each helper returns one number for the week just stepped (or, for the factories, a
+function that does). Household readings are over rural households (those living in
+administrative villages), weighted by the real households each agent stands for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from sim.agents.store import NEWTYPE
+from sim.markets.kinds import Channel, FarmChannel
+
+if TYPE_CHECKING:
+    from sim.model import CountyModel
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One reported quantity.
+
+    Attributes:
+        name: Column name in every output.
+        zh: The Chinese term.
+        unit: Unit of measure.
+        meaning: One line saying what it measures.
+        summary: How the final-year summary is taken: ``last`` (a stock at the end),
+            ``mean`` (a weekly rate averaged over the last 52 weeks) or ``sum`` (a weekly
+            count added up over the last 52 weeks).
+        compute: Reads the value off the model after a step.
+    """
+
+    name: str
+    zh: str
+    unit: str
+    meaning: str
+    summary: Literal["last", "mean", "sum"]
+    compute: Callable[[CountyModel], float]
+
+    @property
+    def summary_unit(self) -> str:
+        """Unit of the final-year summary (a weekly count added over a year is per year)."""
+        return self.unit.replace("/week", "/year") if self.summary == "sum" else self.unit
+
+
+def rural_mean(model: CountyModel, values: np.ndarray) -> float:
+    """Mean of a per-household value over rural households (weighted; 0 without any)."""
+    hh = model.households
+    w = hh.weight * hh.rural
+    total = w.sum()
+    return float((values * w).sum() / total) if total > 0 else 0.0
+
+
+def share_true(flags: list[bool]) -> float:
+    """Share of true flags (0 for none)."""
+    return float(np.mean(flags)) if flags else 0.0
+
+
+def farm_receipts(model: CountyModel) -> np.ndarray:
+    """This week's farm receipts per household row (zero for non-rural households)."""
+    out = np.zeros(len(model.households))
+    out[model.farm.rows] = model.farm.week["per_household"]
+    return out
+
+
+def farm_channel_share(k: FarmChannel) -> Callable[[CountyModel], float]:
+    """Reads the share of this week's farm sales (farm-gate value) through channel ``k``."""
+
+    def f(model: CountyModel) -> float:
+        sold = model.farm.week["by_channel"]
+        total = float(np.sum(sold))
+        return float(sold[k] / total) if total > 0 else 0.0
+
+    return f
+
+
+def channel_share(i: Channel) -> Callable[[CountyModel], float]:
+    """Reads the share of this week's rural everyday spending through channel ``i``."""
+
+    def f(model: CountyModel) -> float:
+        spend = model.week["channel_spend_rural"]
+        total = spend.sum()
+        return float(spend[i] / total) if total > 0 else 0.0
+
+    return f
+
+
+def villages_with_store(model: CountyModel) -> float:
+    """Share of villages with at least one open store."""
+    v = model.county.villages
+    return float(np.mean(model.stores_per_node()[v] > 0)) if len(v) else 0.0
+
+
+def newtype_share(model: CountyModel) -> float:
+    """Share of open stores at the new-type standard."""
+    stores = model.open_stores()
+    return float(np.mean([s.kind == NEWTYPE for s in stores])) if stores else 0.0
+
+
+def center_coverage(model: CountyModel) -> float:
+    """Share of townships with a commerce centre."""
+    t = model.county.townships
+    return float(np.mean([model.center_at(int(n)) is not None for n in t])) if len(t) else 0.0
+
+
+def villages_with_newtype(model: CountyModel) -> float:
+    """Share of villages with at least one open new-type store."""
+    v = model.county.villages
+    if not len(v):
+        return 0.0
+    has = np.zeros(model.county.n, dtype=bool)
+    for s in model.open_stores():
+        has[s.node] |= s.kind == NEWTYPE
+    return float(has[v].mean())
+
+
+def subsidy_spent(programme: str) -> Callable[[CountyModel], float]:
+    """Reads what ``programme`` has paid out since the start."""
+    return lambda m: m.government.spent[programme]
+
+
+def criterion_level(name: str) -> Callable[[CountyModel], float]:
+    """Reads this week's level on the criteria's thresholds for indicator ``name`` (3 when
+    the criteria set none)."""
+    return lambda m: float(m.evaluator.levels_now.get(name, 3))
