@@ -8,6 +8,7 @@ people.
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 
@@ -38,3 +39,48 @@ def test_every_scenario_field_is_in_the_odd(odd_names):
 def test_every_indicator_is_in_the_odd(odd_names):
     missing = [i.name for i in INDICATORS if i.name not in odd_names]
     assert not missing, f"indicators not named (in backticks) in docs/ODD.md: {', '.join(missing)}"
+
+
+ROOT = Path(__file__).resolve().parents[1]
+#: The pages a reader follows to the code: every path or module they name must exist.
+GUIDES = ("README.md", "docs/ODD.md", "docs/USER_GUIDE.md", "docs/PERFORMANCE.md", "notebooks/README.md",
+          "configs/data/README.md")  # fmt: skip
+
+
+def _resolves(dotted: str) -> bool:
+    """Whether ``sim.a.b`` names a module, or an attribute reachable from the deepest module."""
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[i:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return False
+        return True
+    return False
+
+
+def stale_references(text: str) -> list[str]:
+    """Paths (``sim/...``, ``experiments/...``, ``tests/...``) and dotted names (``sim.x.y``)
+    in backticks that no longer exist."""
+    paths = re.findall(r"`((?:sim|experiments|tests|benchmarks|configs)/[\w./-]*)`", text)
+    names = re.findall(r"`((?:sim|experiments)(?:\.\w+)+)(?:\(\))?`", text)
+    return [p for p in paths if not (ROOT / p.rstrip("/")).exists()] + [n for n in names if not _resolves(n)]
+
+
+@pytest.mark.parametrize("guide", GUIDES)
+def test_docs_name_paths_and_modules_that_exist(guide: str) -> None:
+    stale = stale_references((ROOT / guide).read_text(encoding="utf-8"))
+    assert not stale, f"{guide} names what no longer exists: {', '.join(sorted(set(stale)))}"
+
+
+def test_stale_references_are_caught() -> None:
+    assert stale_references("see `sim/markets.py` and `sim.policy.catalogue.schedule_on`") == [
+        "sim/markets.py",
+        "sim.policy.catalogue.schedule_on",
+    ]
+    assert stale_references("see `sim/markets/channels.py` and `sim.policy.events.schedule_on`") == []

@@ -27,6 +27,16 @@ def test_baseline_loads_with_the_names_other_tools_rely_on():
     assert isinstance(sc.seed, int)
 
 
+@pytest.mark.parametrize(
+    "path",
+    sorted(str(p.relative_to(ROOT)) for d in ("scenarios", "reference") for p in (ROOT / "configs" / d).glob("*.yaml")),
+)
+def test_every_shipped_scenario_is_valid(path):
+    """A scenario the project ships must load (three policy packages once failed: their budget
+    weights stopped adding up to 1 when programmes were added to the catalogue)."""
+    assert isinstance(load_scenario(ROOT / path), Scenario)
+
+
 def test_every_field_has_unit_meaning_and_default():
     schema = json_schema()
     defs = schema.get("$defs", {})
