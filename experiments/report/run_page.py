@@ -20,20 +20,21 @@ import pandas as pd
 
 from experiments.report.page_parts import (
     Figure,
+    embed,
     esc,
     figure_html,
     html_table,
     indicator_label,
     num,
     page_html,
-    png,
     provenance_rows,
     read_json,
     read_parquet,
     require_files,
 )
 from experiments.report.plan_lines import target_lines
-from experiments.report.run_plots import PLAN_SERIES, channel_shares, farm_sales, indicator_series
+from experiments.report.run_plots import PLAN_SERIES, channel_shares, farm_sales, indicator_series, timeseries
+from experiments.run import atomic
 from sim.config import scenario_from_dict
 from sim.errors import InputError
 
@@ -189,23 +190,34 @@ def _key_numbers_run(summary: dict[str, Any]) -> str:
 
 
 def run_figures_for_report(folder: Path, ts: pd.DataFrame) -> list[Figure]:
-    """The run's figures: those in ``figures/`` and, when missing there, the series figures."""
+    """The run's figures: those in ``figures/``, and the series figures missing there, drawn
+    from the time series and written into ``figures/`` (PNG and SVG) as well as the page.
+
+    `countysim run` leaves the every-indicator sheet (``indicators``) to this step, and a run
+    without figures (``outputs.figures: false``) gets its series figures here; the maps need
+    the model and are shown only when the run drew them.
+    """
     fig_dir = folder / "figures"
     found = {p.stem: p for p in fig_dir.glob("*.png")} if fig_dir.is_dir() else {}
     drawers = {
         "targets": indicator_series,
         "channel_shares": channel_shares,
         "farm_sales": farm_sales,
+        "indicators": timeseries,
     }
     figures: dict[str, Figure] = {}
     for name, path in found.items():
         figures[name] = Figure(name, path.read_bytes(), FIGURE_CAPTIONS.get(name, ""))
     for name, draw in drawers.items():
-        if name not in figures:
-            try:
-                figures[name] = Figure(name, png(draw(ts)), FIGURE_CAPTIONS[name] + " (drawn for this report)")
-            except (KeyError, ValueError):
-                continue  # a series from an older version without these columns
+        if name in figures:
+            continue
+        try:
+            figures[name] = embed(name, draw(ts), FIGURE_CAPTIONS[name])
+        except (KeyError, ValueError):
+            continue  # a series from an older version without these columns
+        fig_dir.mkdir(exist_ok=True)
+        atomic.write_bytes(fig_dir / f"{name}.png", figures[name].png)
+        atomic.write_bytes(fig_dir / f"{name}.svg", figures[name].svg)
     order = [n for n in RUN_FIGURE_ORDER if n in figures] + sorted(n for n in figures if n not in RUN_FIGURE_ORDER)
     return [figures[n] for n in order]
 

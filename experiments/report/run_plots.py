@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -65,23 +66,41 @@ def farm_sales(ts: pd.DataFrame) -> plt.Figure:
     return fig
 
 
+#: Layout of :func:`timeseries` in inches: panel height, column width, and the margins of
+#: the grid. Fixed rather than computed by tight_layout, which measures every tick label of
+#: every panel (seconds for the ~85 panels) to arrive at much the same numbers.
+PANEL_HEIGHT, PANEL_WIDTH, GRID_MARGINS = 1.9, 4.2, {"top": 0.35, "bottom": 0.35, "left": 0.55, "right": 0.15}
+
+
 def timeseries(ts: pd.DataFrame, names: list[str] | None = None) -> plt.Figure:
-    """Small multiples of the weekly indicators, each with its unit."""
+    """Small multiples of the weekly indicators, each titled with its unit.
+
+    Drawn for speed as well as reading (issue 17: this figure was most of `countysim run`'s
+    time): the panels do not share an axis object (matplotlib propagates every limit change
+    across shared axes, quadratic in their number) but get the same limits and yearly ticks,
+    and the grid's margins are fixed.
+    """
     names = names or [i.name for i in INDICATORS]
     ncol = 3
     nrow = -(-len(names) // ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 2.4 * nrow), sharex=True, squeeze=False)
+    width, height = PANEL_WIDTH * ncol, PANEL_HEIGHT * nrow
+    fig, axes = plt.subplots(nrow, ncol, figsize=(width, height), squeeze=False)
+    m = GRID_MARGINS
+    fig.subplots_adjust(
+        left=m["left"] / width, right=1 - m["right"] / width, top=1 - m["top"] / height, bottom=m["bottom"] / height,
+        hspace=0.55, wspace=0.22,
+    )  # fmt: skip
+    dates = ts["date"].to_numpy()
     for ax, name in zip(axes.flat, names, strict=False):
-        ind = BY_NAME[name]
-        ax.plot(ts["date"], ts[name], color="black", lw=1.2)
-        ax.set_title(name, fontsize=9)
-        ax.set_ylabel(ind.unit, fontsize=7)
-        ax.tick_params(labelsize=7)
+        ax.plot(dates, ts[name].to_numpy(), color="black", lw=1.0)
+        ax.set_title(f"{name} [{BY_NAME[name].unit}]", fontsize=8, pad=2)
+        ax.set_xlim(dates[0], dates[-1])
+        ax.xaxis.set_major_locator(mdates.YearLocator())  # a locator belongs to one axis
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+        ax.tick_params(labelsize=6.5, pad=1)
         ax.grid(alpha=0.3)
     for ax in axes.flat[len(names) :]:
         ax.set_visible(False)
-    fig.autofmt_xdate()
-    fig.tight_layout()
     return fig
 
 
@@ -188,12 +207,18 @@ def channel_shares(ts: pd.DataFrame) -> plt.Figure:
 
 
 def run_figures(model, ts: pd.DataFrame, folder: Path) -> list[Path]:
-    """All figures of a single run, written into ``folder``."""
+    """The figures of a single run, written into ``folder``: the maps (which need the model)
+    and the series a researcher reads first.
+
+    The small multiples of every indicator (:func:`timeseries`, about 85 panels) are not
+    drawn here: they took most of `countysim run`'s time (issue 17) and need only the time
+    series, so `countysim report` draws them into ``figures/indicators`` when it builds
+    the page.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     paths = save(county_map(model), folder, "county_map")
     paths += save(logistics_map(model), folder, "logistics_map")
     paths += save(farm_sales(ts), folder, "farm_sales")
-    paths += save(timeseries(ts), folder, "indicators")
     paths += save(indicator_series(ts), folder, "targets")
     paths += save(channel_shares(ts), folder, "channel_shares")
     return paths

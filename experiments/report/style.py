@@ -63,7 +63,7 @@ def configure_fonts() -> str | None:
     if family is not None:
         # a list of families (not the generic "sans-serif") is what turns on per-glyph fallback
         matplotlib.rcParams["font.family"] = ["DejaVu Sans", family]
-    matplotlib.rcParams["svg.fonttype"] = "path"  # SVGs carry their glyphs: no font needed to view them
+    matplotlib.rcParams["svg.fonttype"] = "none"
     return family
 
 

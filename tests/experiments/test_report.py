@@ -131,6 +131,8 @@ def test_run_report_embeds_every_figure_and_the_card(run_folder: Path, capsys: p
     page, text = parse(run_folder / "report.html")
     assert_self_contained(page, text)
     pngs = sorted(p.stem for p in (run_folder / "figures").glob("*.png"))
+    # countysim run drew five; the report added the every-indicator sheet (issue 17: run stays quick)
+    assert "indicators" in pngs and (run_folder / "figures" / "indicators.svg").is_file()
     assert len(pngs) == 6 and len(page.images) == len(pngs)
     for name in pngs:
         assert f'id="fig-{name}"' in text
@@ -158,8 +160,13 @@ def test_a_run_without_figures_gets_its_series_figures_drawn(run_folder: Path, t
     assert main(["report", str(bare), "--out", str(out)]) == 0
     page, text = parse(out)
     assert_self_contained(page, text)
-    assert len(page.images) == 3  # targets, channel shares, farm sales: maps need the model
+    assert len(page.images) == 4  # targets, channel shares, farm sales, every indicator: maps need the model
     assert not (bare / "report.html").exists()
+    # what the page drew is kept beside the run, as countysim run would have written it
+    drawn = {p.name for p in (bare / "figures").iterdir()}
+    assert drawn == {
+        f"{n}.{e}" for n in ("targets", "channel_shares", "farm_sales", "indicators") for e in ("png", "svg")
+    }
 
 
 # --- experiment folders --------------------------------------------------------------------------
