@@ -55,6 +55,9 @@ bench-quick: $(STAMP)
 	$(PY) -m benchmarks.quick
 
 # Regenerate the golden files of the reference scenarios and show what changed.
+# After a change of model behaviour, first run the statistical equivalence check (20 seeds
+# per reference scenario before and after, a few minutes) and explain any real difference:
+#   $(PY) -m experiments.run.equivalence --before <last commit of the old behaviour>
 reference: $(STAMP)
 	$(PY) -m experiments.run.reference --update
 

@@ -3,7 +3,9 @@
 ``python -m experiments.run.reference --check`` (what the test suite does) runs every reference
 scenario and compares its weekly series with the stored golden file;
 ``--update`` (``make reference``) rewrites the golden files and prints what moved, so a
-change of model behaviour is always seen and committed on purpose.
+change of model behaviour is always seen and committed on purpose — after the statistical
+equivalence check (:mod:`experiments.run.equivalence`) has compared the old and new model
+over 20 seeds per scenario and any real difference has been explained.
 """
 
 from __future__ import annotations
@@ -172,7 +174,13 @@ def _main(argv: list[str] | None) -> int:
     p = argparse.ArgumentParser(prog="python -m experiments.run.reference", description=__doc__.splitlines()[0])
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--check", action="store_true", help="compare with the golden files")
-    g.add_argument("--update", action="store_true", help="rewrite the golden files and show the diff")
+    g.add_argument(
+        "--update",
+        action="store_true",
+        help="rewrite the golden files and show the diff; after a change of model behaviour, first run "
+        "`python -m experiments.run.equivalence --before REV` (exit 0: no real difference) and explain "
+        "any difference it reports",
+    )
     args = p.parse_args(argv)
     if args.update:
         update()
