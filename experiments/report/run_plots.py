@@ -14,6 +14,7 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from experiments.report.maps import county_map, logistics_map
 from experiments.report.plan_lines import TargetLine, draw_targets, plan_phases, shade_phases, target_lines
@@ -91,13 +92,15 @@ def timeseries(ts: pd.DataFrame, names: list[str] | None = None) -> plt.Figure:
         hspace=0.55, wspace=0.22,
     )  # fmt: skip
     dates = ts["date"].to_numpy()
-    for ax, name in zip(axes.flat, names, strict=False):
+    for k, (ax, name) in enumerate(zip(axes.flat, names, strict=False)):
         ax.plot(dates, ts[name].to_numpy(), color="black", lw=1.0)
         ax.set_title(f"{name} [{BY_NAME[name].unit}]", fontsize=8, pad=2)
         ax.set_xlim(dates[0], dates[-1])
         ax.xaxis.set_major_locator(mdates.YearLocator())  # a locator belongs to one axis
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
-        ax.tick_params(labelsize=6.5, pad=1)
+        ax.yaxis.set_major_locator(MaxNLocator(4))
+        # years under the last panel of each column only, as with a shared axis
+        ax.tick_params(labelsize=6.5, pad=1, labelbottom=k >= len(names) - ncol)
         ax.grid(alpha=0.3)
     for ax in axes.flat[len(names) :]:
         ax.set_visible(False)
