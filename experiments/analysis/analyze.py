@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import importlib.metadata
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +49,7 @@ from experiments.analysis.discovery import Box, discover
 from experiments.analysis.frontier import COST_INDICATORS, cheapest, frontier, point_table
 from experiments.analysis.records import jsonable, records
 from experiments.analysis.sensitivity import INDEX_COLUMNS, SensitivityResult, analyze_samples
-from experiments.run import atomic
+from experiments.run import atomic, provenance
 from experiments.run.store import DESIGN, read_manifest, read_runs
 from experiments.spec.experiment import SensitivitySettings
 from experiments.spec.methods import DEFAULT_METHODS, READS
@@ -151,13 +150,7 @@ def _finite(v: Any) -> bool:
 
 def _versions() -> dict[str, str]:
     """Versions of the libraries the analysis ran on (recorded with its outputs)."""
-    out = {}
-    for name in ("SALib", "scikit-learn", "ema-workbench", "numpy", "scipy", "pandas"):
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
+    return provenance.versions(("SALib", "scikit-learn", "ema-workbench", "numpy", "scipy", "pandas"))
 
 
 def _top(r: SensitivityResult, metric: str) -> str:

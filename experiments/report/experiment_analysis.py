@@ -32,14 +32,8 @@ def analyze_experiment(
     :mod:`experiments.report.analysis_figures` into ``folder/figures``.
 
     Args:
-        folder: An experiment folder (``countysim experiment`` output).
-        methods: Sensitivity methods (default: the spec's ``sensitivity.methods``, else by
-            design: sobol → sobol, morris → morris, efast → efast, lhs → pawn and delta;
-            other designs get no indices).
-        resamples: Bootstrap resamples (default: the spec's, else 200).
-        tolerance: Convergence tolerance (default: the spec's, else 0.1).
-        conf_level: Confidence level (default: the spec's, else 0.95).
-        targets: Attainment, PRIM and frontier (default: the spec's, else on).
+        folder, methods, resamples, tolerance, conf_level, targets: As for
+            :func:`~experiments.analysis.analyze.analyze_folder`.
         figures: Draw figures into ``folder/figures``.
 
     Raises:

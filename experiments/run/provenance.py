@@ -10,21 +10,27 @@ import importlib.metadata
 import os
 import platform
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 PACKAGES = ("countysim", "mesa", "numpy", "pandas", "pyarrow", "pydantic", "scipy", "networkx", "matplotlib")
 
 
-def package_versions() -> dict[str, str]:
-    """Installed versions of the packages that shape results."""
+def versions(names: Iterable[str]) -> dict[str, str]:
+    """Installed versions of the named distributions ("not installed" for a missing one)."""
     out = {}
-    for name in PACKAGES:
+    for name in names:
         try:
             out[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages that shape results."""
+    return versions(PACKAGES)
 
 
 def git_commit() -> str:

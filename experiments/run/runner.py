@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import importlib.metadata
 import json
 import sys
 import time
@@ -140,13 +139,7 @@ def _now() -> str:
 
 
 def _versions() -> dict[str, str]:
-    out = provenance.package_versions()
-    for name in EXTRA_PACKAGES:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
+    return provenance.package_versions() | provenance.versions(EXTRA_PACKAGES)
 
 
 def new_manifest(plan: RunPlan) -> dict[str, Any]:
