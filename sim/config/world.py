@@ -11,7 +11,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 
 from sim.config.fields import P, Section
 
@@ -107,13 +107,58 @@ class MapConfig(Section):
     settlements_file: Path | None = P(
         None,
         "path",
-        "CSV or GeoJSON of settlements (id, name, kind, lon, lat, population, optional township); relative to the scenario file.",
+        "Settlements (id, kind, population, optional name and township): a CSV with lon, lat columns (WGS84 degrees), "
+        "or any vector file GDAL/OGR reads (GeoPackage, Shapefile, GeoJSON, FlatGeobuf) with Point features in any "
+        "declared CRS; relative to the scenario file.",
     )
     roads_file: Path | None = P(
         None,
         "path",
-        "Optional CSV of road edges (from, to, optional length_km, road_class); relative to the scenario file. Inferred when absent.",
+        "Optional roads: a CSV of edges (from, to, optional length_km, road_class), a GIS layer of road lines snapped "
+        "to settlements, or an OpenStreetMap road graph in GraphML (.graphml, as osmnx.save_graphml writes it); "
+        "relative to the scenario file. Inferred when absent.",
     )
+    settlements_layer: str | None = P(
+        None, "name", "Layer of settlements_file to read (a GeoPackage may hold several); None: the file's only layer."
+    )
+    roads_layer: str | None = P(
+        None,
+        "name",
+        "Layer of roads_file to read (may be another layer of the settlements' GeoPackage); None: its only layer.",
+    )
+    crs: str | None = P(
+        None,
+        "CRS",
+        "Coordinate reference system of GIS map files that declare none (e.g. 'EPSG:4547' for CGCS2000 / 3-degree "
+        "Gauss-Kruger zone 38, or WKT); files that declare one must agree. None: such files are an error. CSV is always "
+        "WGS84 lon/lat.",
+        min_length=1,
+    )
+    snap_tolerance_m: float = P(
+        1000.0,
+        "m",
+        "Farthest a road line's end may lie from the settlement it is joined to, and a settlement from its nearest node "
+        "of an OpenStreetMap road graph (assumption: 1 km, under the usual spacing of villages, over the offset of a "
+        "village's mapped point from its road).",
+        gt=0,
+        le=50_000,
+    )
+
+    @field_validator("crs")
+    @classmethod
+    def _known_crs(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        from pyproj import CRS  # only scenarios that name a CRS pay for the import
+        from pyproj.exceptions import CRSError
+
+        try:
+            CRS.from_user_input(value)
+        except CRSError:
+            raise ValueError(
+                f"unknown CRS {value!r}; give an EPSG code such as 'EPSG:4547' or 'EPSG:4326', or WKT"
+            ) from None
+        return value
 
     @model_validator(mode="after")
     def _file_needs_path(self) -> MapConfig:
@@ -121,6 +166,8 @@ class MapConfig(Section):
             raise ValueError("map.source is 'file' but map.settlements_file is not set")
         if self.roads_file is not None and self.source != "file":
             raise ValueError("map.roads_file is only used with map.source: file")
+        if self.roads_layer is not None and self.roads_file is None:
+            raise ValueError("map.roads_layer names a layer of map.roads_file, which is not set")
         if self.n_townships and self.n_villages and self.n_villages < self.n_townships:
             raise ValueError("map.n_villages must be at least map.n_townships (every township has a village)")
         return self

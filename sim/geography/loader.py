@@ -36,7 +36,6 @@ around the settlements' centroid, accurate to well under 1% at county scale.
 from __future__ import annotations
 
 import io
-import json
 import math
 import re
 from dataclasses import dataclass
@@ -53,13 +52,14 @@ from sim.config import MapConfig
 from sim.errors import MapError
 from sim.geography.county_map import KIND_NAMES, ROAD_CLASSES, CountyMap, SettlementKind
 from sim.geography.generator import (
-    EARTH_RADIUS_KM,
     add_road,
     gabriel_edges,
     lonlat_to_xy,
     road_speeds,
     trunk_classes,
 )
+from sim.geography.gis import read_layer, settlement_columns
+from sim.geography.networks import check_connected, class_from_kinds, haversine_km, roads_from_lines, roads_from_osm
 from sim.geography.presets import terrain_factor
 
 #: Nearest neighbours each settlement is linked to when roads are inferred (assumption:
@@ -74,7 +74,11 @@ REQUIRED_SETTLEMENT_COLUMNS = ("id", "kind", "lon", "lat", "population")
 OPTIONAL_SETTLEMENT_COLUMNS = ("name", "township")
 REQUIRED_ROAD_COLUMNS = ("from", "to")
 OPTIONAL_ROAD_COLUMNS = ("length_km", "road_class")
-_GEOJSON_SUFFIXES = (".geojson", ".json")
+#: Suffixes read as CSV; anything else goes through GDAL/OGR (a file named without a
+#: suffix was read as CSV before GIS formats were added, and still is).
+_CSV_SUFFIXES = (".csv", ".txt", "")
+#: Suffixes of roads files read as an OpenStreetMap road graph.
+GRAPHML_SUFFIXES = (".graphml",)
 _MAX_LISTED = 5  # how many offending ids an error message lists before "and N more"
 
 
@@ -165,58 +169,8 @@ def _read_csv(path: Path, text: str, required: tuple[str, ...], optional: tuple[
     return _Table(src, cols, [f"row {i + 1}" for i in keep])
 
 
-def _read_geojson(path: Path, text: str) -> _Table:
-    """Parse a GeoJSON FeatureCollection of Points into a settlements table."""
-    src = str(path)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise MapError(
-            f"is not valid JSON: {exc.msg}", source=src, location=f"line {exc.lineno}, column {exc.colno}"
-        ) from None
-    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
-        got = doc.get("type") if isinstance(doc, dict) else type(doc).__name__
-        raise MapError(f"must be a GeoJSON FeatureCollection (got type {got!r})", source=src, location="type")
-    feats = doc.get("features")
-    if not isinstance(feats, list):
-        raise MapError("'features' must be a list of Point features", source=src, location="features")
-    if not feats:
-        raise MapError("has no features; settlements are Point features", source=src, location="features")
-    names = (*REQUIRED_SETTLEMENT_COLUMNS, *OPTIONAL_SETTLEMENT_COLUMNS)
-    cols: dict[str, list[Any]] = {c: [] for c in names}
-    labels = []
-    for k, feat in enumerate(feats, start=1):
-        loc = f"feature {k}"
-        if not isinstance(feat, dict) or feat.get("type") != "Feature":
-            raise MapError('must be an object with "type": "Feature"', source=src, location=loc)
-        props = feat.get("properties")
-        if props is None:
-            props = {}
-        if not isinstance(props, dict):
-            raise MapError("'properties' must be an object", source=src, location=loc)
-        props = {str(key).strip().lower(): val for key, val in props.items()}
-        if props.get("id") in (None, "") and feat.get("id") not in (None, ""):
-            props["id"] = feat["id"]  # GeoJSON allows the id on the feature itself
-        geom = feat.get("geometry")
-        coords = geom.get("coordinates") if isinstance(geom, dict) else None
-        if not isinstance(geom, dict) or geom.get("type") != "Point" or not isinstance(coords, list) or len(coords) < 2:
-            got = geom.get("type") if isinstance(geom, dict) else geom
-            raise MapError(
-                f"geometry must be a Point with coordinates [lon, lat] (got {got!r})", source=src, location=loc
-            )
-        props["lon"], props["lat"] = coords[0], coords[1]
-        missing = [c for c in REQUIRED_SETTLEMENT_COLUMNS if props.get(c) is None]
-        if missing:
-            raise MapError(
-                f"missing required propert(ies): {', '.join(missing)}. Required: id, kind, population "
-                "(lon and lat come from the Point geometry); optional: name, township.",
-                source=src,
-                location=loc,
-            )
-        for c in names:
-            cols[c].append(props.get(c))
-        labels.append(loc)
-    return _Table(src, cols, labels)
+def _is_csv(path: Path) -> bool:
+    return path.suffix.lower() in _CSV_SUFFIXES
 
 
 # ---------------------------------------------------------------------------
@@ -384,24 +338,6 @@ def _reorder(s: _Settlements) -> _Settlements:
     )
 
 
-def _haversine(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
-    """Great-circle distance in km (broadcasting)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp = p2 - p1
-    dl = np.radians(lon2 - lon1)
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-
-
-def _class_from_kinds(ku: int, kv: int) -> str:
-    """Road class of an edge from the kinds of its two ends."""
-    if SettlementKind.VILLAGE in (ku, kv):
-        return "village_road"
-    if ku == SettlementKind.TOWNSHIP and kv == SettlementKind.TOWNSHIP:
-        return "township_road"
-    return "county_road"
-
-
 # ---------------------------------------------------------------------------
 # roads
 
@@ -437,10 +373,10 @@ def _roads_from_file(
             if length <= 0:
                 raise MapError(f"length_km must be positive (got {length:g})", source=src, location=loc)
         else:
-            length = float(_haversine(s.lon[u], s.lat[u], s.lon[v], s.lat[v])) * cfg.detour_factor
+            length = float(haversine_km(s.lon[u], s.lat[u], s.lon[v], s.lat[v])) * cfg.detour_factor
         cls = _text(table.columns["road_class"][i]).lower() if "road_class" in table.columns else ""
         if not cls:
-            cls = _class_from_kinds(int(s.kind[u]), int(s.kind[v]))
+            cls = class_from_kinds(int(s.kind[u]), int(s.kind[v]))
         elif cls not in ROAD_CLASSES:
             raise MapError(
                 f"unknown road_class {cls!r}; allowed: {', '.join(ROAD_CLASSES)} (or leave it empty to infer it)",
@@ -448,23 +384,14 @@ def _roads_from_file(
                 location=loc,
             )
         add_road(g, u, v, length, cls, speeds)
-    reach = nx.node_connected_component(g, 0)
-    if len(reach) < len(s.ids):
-        cut = [s.ids[k] for k in range(len(s.ids)) if k not in reach]
-        shown = ", ".join(cut[:_MAX_LISTED]) + (f" and {len(cut) - _MAX_LISTED} more" if len(cut) > _MAX_LISTED else "")
-        raise MapError(
-            f"{len(cut)} settlement(s) cannot be reached from the county town {s.ids[0]!r} by these roads: {shown}. "
-            "Add roads linking them, or leave out the roads file to have roads inferred.",
-            source=src,
-            location="road network",
-        )
+    check_connected(g, s.ids, src)
     return g
 
 
 def _infer_roads(s: _Settlements, xy: np.ndarray, cfg: MapConfig, speeds: dict[str, float]) -> nx.Graph:
     """Trunk between hubs, k-nearest-neighbour links and the minimum spanning tree (connected)."""
     n = len(s.ids)
-    d = _haversine(s.lon[:, None], s.lat[:, None], s.lon[None, :], s.lat[None, :])
+    d = haversine_km(s.lon[:, None], s.lat[:, None], s.lon[None, :], s.lat[None, :])
     # Coincident settlements would give zero weights, which sparse graph code reads as "no edge".
     off = ~np.eye(n, dtype=bool)
     d[off] = np.maximum(d[off], 1e-6)
@@ -489,7 +416,7 @@ def _infer_roads(s: _Settlements, xy: np.ndarray, cfg: MapConfig, speeds: dict[s
     for (u, v), length, cls in zip(trunk, lengths, trunk_classes(trunk, lengths, m), strict=True):
         add_road(g, int(u), int(v), float(length), cls, speeds)
     for i, j in sorted(pairs):
-        add_road(g, i, j, float(d[i, j]) * cfg.detour_factor, _class_from_kinds(int(s.kind[i]), int(s.kind[j])), speeds)
+        add_road(g, i, j, float(d[i, j]) * cfg.detour_factor, class_from_kinds(int(s.kind[i]), int(s.kind[j])), speeds)
     return g
 
 
@@ -518,15 +445,38 @@ def _townships(s: _Settlements, g: nx.Graph) -> np.ndarray:
 # entry point
 
 
+def _read_settlements(path: Path, cfg: MapConfig) -> _Table:
+    """The settlements table of a CSV, or of a GIS file's Point layer (in WGS84 lon/lat)."""
+    if _is_csv(path):
+        return _read_csv(path, _read_text(path), REQUIRED_SETTLEMENT_COLUMNS, OPTIONAL_SETTLEMENT_COLUMNS)
+    frame, _ = read_layer(path, cfg.settlements_layer, cfg.crs, "Point", "map.settlements_layer")
+    columns, labels = settlement_columns(frame, path)
+    return _Table(str(path), columns, labels)
+
+
+def _read_roads(
+    path: Path, s: _Settlements, cfg: MapConfig, speeds: dict[str, float], settlements_src: str
+) -> nx.Graph:
+    """The road graph of a roads CSV, an OpenStreetMap GraphML file or a GIS layer of lines."""
+    if _is_csv(path):
+        return _roads_from_file(path, s, cfg, speeds, settlements_src)
+    if path.suffix.lower() in GRAPHML_SUFFIXES:
+        return roads_from_osm(path, s.ids, s.kind, s.lon, s.lat, cfg, speeds)
+    return roads_from_lines(path, s.ids, s.kind, s.lon, s.lat, cfg, speeds)
+
+
 def load_map(cfg: MapConfig, settlements_path: Path, roads_path: Path | None = None) -> CountyMap:
     """Load a county from a settlements file and an optional roads file.
 
     Args:
         cfg: Map section: region (for the terrain factor and default store coverage),
             ``terrain_speed_factor`` override, ``detour_factor`` and road speeds.
-        settlements_path: CSV, or GeoJSON (``.geojson``/``.json``, or content starting
-            with ``{``), of settlements.
-        roads_path: CSV of road edges; None to infer roads from the settlements.
+        settlements_path: Settlements: a CSV (``.csv``/``.txt``, or no suffix), or any
+            vector file GDAL/OGR reads (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, ...)
+            with Point features; ``map.settlements_layer`` and ``map.crs`` apply to it.
+        roads_path: Roads: a CSV of road edges, a GIS layer of road lines
+            (``map.roads_layer``), or an OpenStreetMap road graph in GraphML
+            (``.graphml``); None to infer roads from the settlements.
 
     Returns:
         The county with the county town as node 0, then townships, then villages (each in
@@ -537,15 +487,11 @@ def load_map(cfg: MapConfig, settlements_path: Path, roads_path: Path | None = N
             column, and what is allowed.
     """
     spath = Path(settlements_path)
-    text = _read_text(spath)
-    if spath.suffix.lower() in _GEOJSON_SUFFIXES or (spath.suffix.lower() != ".csv" and text.lstrip().startswith("{")):
-        table = _read_geojson(spath, text)
-    else:
-        table = _read_csv(spath, text, REQUIRED_SETTLEMENT_COLUMNS, OPTIONAL_SETTLEMENT_COLUMNS)
+    table = _read_settlements(spath, cfg)
     s = _reorder(_parse_settlements(table))
 
     # Coordinates far from all others are typos (swapped lon/lat, a dropped digit).
-    far = _haversine(s.lon, s.lat, np.median(s.lon), np.median(s.lat))
+    far = haversine_km(s.lon, s.lat, np.median(s.lon), np.median(s.lat))
     worst = int(np.argmax(far))
     if far[worst] > MAX_SPREAD_KM:
         raise MapError(
@@ -558,10 +504,10 @@ def load_map(cfg: MapConfig, settlements_path: Path, roads_path: Path | None = N
     terrain = terrain_factor(cfg.region, cfg.terrain_speed_factor)
     speeds = road_speeds(cfg, terrain)
     x, y = lonlat_to_xy(s.lon, s.lat, float(s.lon.mean()), float(s.lat.mean()))
-    if roads_path is not None:
-        graph = _roads_from_file(Path(roads_path), s, cfg, speeds, spath.name)
-    else:
+    if roads_path is None:
         graph = _infer_roads(s, np.column_stack([x, y]), cfg, speeds)
+    else:
+        graph = _read_roads(Path(roads_path), s, cfg, speeds, spath.name)
     township = _townships(s, graph)
     return CountyMap(
         ids=s.ids,

@@ -479,8 +479,8 @@ def _geojson_case(mutate: str) -> dict | str:
         f[2]["geometry"]["coordinates"] = [112.5, 95.0]
     elif mutate == "text population":
         f[2]["properties"]["population"] = "lots"
-    elif mutate == "bool population":
-        f[2]["properties"]["population"] = True
+    elif mutate == "fraction population":
+        f[2]["properties"]["population"] = 12.5
     elif mutate == "duplicate id":
         f[2]["properties"]["id"] = "T1"
     return doc
@@ -489,15 +489,15 @@ def _geojson_case(mutate: str) -> dict | str:
 @pytest.mark.parametrize(
     ("mutate", "location", "words"),
     [
-        ("not json", "line 1, column", "not valid JSON"),
-        ("not collection", "type", "FeatureCollection"),
-        ("no features", "features", "no features"),
+        ("not json", "cannot be read as GIS data", "Unexpected character"),
+        ("not collection", "layer bad_map", "features without geometry"),
+        ("no features", "layer bad_map", "no features"),
         ("line geometry", "feature 3", "Point"),
         ("null geometry", "feature 3", "Point"),
         ("missing property", "feature 3", "population"),
         ("bad lat", "feature 3", "-90 and 90"),
         ("text population", "feature 3", "must be a number"),
-        ("bool population", "feature 3", "must be a number"),
+        ("fraction population", "feature 3", "whole number"),
         ("duplicate id", "feature 3", "also in feature 2"),
     ],
 )
