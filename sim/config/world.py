@@ -130,7 +130,7 @@ class MapConfig(Section):
         None,
         "CRS",
         "Coordinate reference system of GIS map files that declare none (e.g. 'EPSG:4547' for CGCS2000 / 3-degree "
-        "Gauss-Kruger zone 38, or WKT); files that declare one must agree. None: such files are an error. CSV is always "
+        "Gauss-Kruger CM 114E, or WKT); files that declare one must agree. None: such files are an error. CSV is always "
         "WGS84 lon/lat.",
         min_length=1,
     )

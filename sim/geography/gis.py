@@ -86,7 +86,7 @@ def _to_wgs84(frame: geopandas.GeoDataFrame, path: Path, where: str, crs: str | 
             raise MapError(
                 "declares no coordinate reference system (CRS), so its coordinates cannot be placed; "
                 "set map.crs in the scenario to the CRS they are in (e.g. EPSG:4547 for CGCS2000 / 3-degree "
-                "Gauss-Kruger zone 38, EPSG:4326 for lon/lat), or save the file with its CRS",
+                "Gauss-Kruger CM 114E, EPSG:4326 for lon/lat), or save the file with its CRS",
                 source=path,
                 location=where,
             )

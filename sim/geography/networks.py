@@ -310,7 +310,10 @@ def roads_from_osm(
     ij = np.array(list(edges), dtype=np.int64).reshape(-1, 2)
     w = np.array([e[1] for e in edges.values()])
     graph = csr_matrix((w, (ij[:, 0], ij[:, 1])), shape=(len(nodes), len(nodes)))
-    snapped = _snap_to_nodes(ids, lon, lat, n_lon, n_lat, cfg.snap_tolerance_m, path)
+    # Settlements are joined to nodes with roads only: an isolated node (a mapped point of
+    # interest) would leave its settlement cut off.
+    linked = np.unique(ij)
+    snapped = linked[_snap_to_nodes(ids, lon, lat, n_lon[linked], n_lat[linked], cfg.snap_tolerance_m, path)]
     # Settlements sharing a node are contracted once (the first is their representative)
     # and joined to it by an inferred village road below.
     _, first = np.unique(snapped, return_index=True)
