@@ -1,10 +1,13 @@
-"""Counties from real data: a settlements file (CSV or GeoJSON) and an optional roads CSV.
+"""Counties from real data: a settlements file and an optional roads file.
 
 Settlements. A CSV with a header row and the columns ``id, kind, lon, lat, population``
-(required), ``name`` and ``township`` (optional), in any order, extra columns ignored; or
-a GeoJSON FeatureCollection of Point features carrying the same names as properties,
-with coordinates taken from the geometry (``[lon, lat]``, WGS84 degrees). ``kind`` is one
-of ``county_town``, ``township``, ``village`` (case and spaces/hyphens are forgiven):
+(required; ``lon, lat`` in WGS84 degrees), ``name`` and ``township`` (optional), in any
+order, extra columns ignored; or a Point layer of any vector format GDAL/OGR reads
+(GeoPackage, Shapefile, GeoJSON, FlatGeobuf, ...) carrying the same names as attributes,
+read by :mod:`sim.geography.gis` through geopandas/pyogrio and reprojected from the CRS
+the file declares (or ``map.crs``) to WGS84 lon/lat. A file is read as CSV when its
+suffix is ``.csv`` or ``.txt`` or it has none, else through GDAL/OGR. ``kind`` is one of
+``county_town``, ``township``, ``village`` (case and spaces/hyphens are forgiven):
 exactly one county town and at least one township are required. ``township``, when given
 for a village, must be the id of a township; villages without one are assigned to the
 township nearest by road distance. ``township`` is ignored on non-village rows (the
@@ -15,7 +18,9 @@ great-circle distance times ``map.detour_factor``) and ``road_class`` (``county_
 ``township_road``, ``village_road``; else inferred from the kinds of the two ends: county
 town-township is a county road, township-township a township road, anything touching a
 village a village road). Roads are two-way; a pair listed twice keeps the faster road.
-Every settlement must be reachable from the county town.
+Or a GIS layer of road lines, or an OpenStreetMap road graph in GraphML (``.graphml``):
+both are joined to the settlements by :mod:`sim.geography.networks`. Every settlement
+must be reachable from the county town.
 
 Without a roads file roads are inferred: each settlement is linked to its
 ``INFERRED_NEIGHBOURS`` nearest neighbours, and the minimum spanning tree of the
@@ -28,8 +33,10 @@ Lengths are great-circle distances times ``map.detour_factor``; classes follow t
 of the ends as for a roads file.
 
 Every problem raises :class:`MapError` naming the file and the row (``row 12`` is the
-12th line after the header; GeoJSON uses ``feature 12``) or the column, and saying what
-is allowed. Coordinates are projected to km with a local equirectangular projection
+12th line after the header; GIS layers use ``feature 12``, the 12th feature in file
+order), the column or the layer, and saying what is allowed. Whatever the input format,
+coordinates reach this module as WGS84 lon/lat (one canonical path, so a county gives the
+same map in any CRS) and are projected to km with a local equirectangular projection
 around the settlements' centroid, accurate to well under 1% at county scale.
 """
 
