@@ -26,6 +26,7 @@ reading a file does not need.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,7 @@ def class_from_kinds(ku: int, kv: int) -> str:
     return "county_road"
 
 
+@lru_cache(maxsize=1024)  # a county's graph has tens of thousands of edges and a few dozen distinct tags
 def highway_class(tag: Any) -> str | None:
     """The model class of an OSM ``highway`` tag, or of the fastest of a list of tags
     (osmnx writes a simplified edge's tags as ``"['tertiary', 'residential']"``); None
