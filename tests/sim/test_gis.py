@@ -9,13 +9,15 @@ FlatGeobuf without a CRS, and an OpenStreetMap road graph in the GraphML form
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
+from shapely.geometry import LineString, MultiLineString
 
 from sim.config import MapConfig
 from sim.errors import InputError, MapError
@@ -23,19 +25,10 @@ from sim.geography import CountyMap, load_map
 from sim.geography.networks import haversine_km, highway_class
 from tests.helpers import tiny
 
-gpd = pytest.importorskip("geopandas")
-pyogrio = pytest.importorskip("pyogrio")
-shapely_geometry = pytest.importorskip("shapely.geometry")
-LineString, Point, MultiLineString = (
-    shapely_geometry.LineString,
-    shapely_geometry.Point,
-    shapely_geometry.MultiLineString,
-)
-
 DATA = Path(__file__).resolve().parents[2] / "configs" / "data"
 EXAMPLE_CSV = DATA / "example_county_settlements.csv"
 EXAMPLE_ROADS = DATA / "example_county_roads.csv"
-GK38 = "EPSG:4547"  # CGCS2000 / 3-degree Gauss-Kruger CM 114E: the example county's zone
+GK114 = "EPSG:4547"  # CGCS2000 / 3-degree Gauss-Kruger CM 114E: the example county's zone
 
 #: OSM highway tags that map back to each model class (sim.geography.networks.OSM_HIGHWAY_CLASSES).
 TAG = {"county_road": "secondary", "township_road": "tertiary", "village_road": "residential"}
@@ -77,8 +70,8 @@ def gpkg(layers: tuple, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example county as one GeoPackage in EPSG:4547, layers 'settlements' and 'roads'."""
     path = tmp_path_factory.mktemp("gpkg") / "county.gpkg"
     settlements, roads = layers
-    settlements.to_crs(GK38).to_file(path, layer="settlements", driver="GPKG")
-    roads.to_crs(GK38).to_file(path, layer="roads", driver="GPKG")
+    settlements.to_crs(GK114).to_file(path, layer="settlements", driver="GPKG")
+    roads.to_crs(GK114).to_file(path, layer="roads", driver="GPKG")
     return path
 
 
@@ -123,18 +116,20 @@ def test_shapefile_and_flatgeobuf_load(layers: tuple, csv_map: CountyMap, tmp_pa
     # Without its spatial index a FlatGeobuf keeps the features in the order written (with
     # one, they are stored in spatial order, and node order follows the file).
     options = {"SPATIAL_INDEX": "NO"} if driver == "FlatGeobuf" else {}
-    settlements.to_crs(GK38).to_file(path, driver=driver, **options)
+    settlements.to_crs(GK114).to_file(path, driver=driver, **options)
     same_map(load_map(cfg(), path, EXAMPLE_ROADS), csv_map)
 
 
 def test_a_file_without_crs_needs_map_crs(layers: tuple, csv_map: CountyMap, tmp_path: Path) -> None:
     path = tmp_path / "nocrs.fgb"
     with pytest.warns(UserWarning, match="crs"):  # geopandas warns that the file will have no CRS: the point
-        layers[0].to_crs(GK38).set_crs(None, allow_override=True).to_file(path, driver="FlatGeobuf", SPATIAL_INDEX="NO")
+        layers[0].to_crs(GK114).set_crs(None, allow_override=True).to_file(
+            path, driver="FlatGeobuf", SPATIAL_INDEX="NO"
+        )
     with pytest.raises(MapError, match=r"declares no coordinate reference system.*map\.crs") as err:
         load_map(cfg(), path, EXAMPLE_ROADS)
     assert "nocrs.fgb" in str(err.value) and err.value.location == "layer nocrs"
-    same_map(load_map(cfg(crs=GK38), path, EXAMPLE_ROADS), csv_map)
+    same_map(load_map(cfg(crs=GK114), path, EXAMPLE_ROADS), csv_map)
 
 
 def test_map_crs_that_contradicts_the_file_is_an_error(gpkg: Path) -> None:
@@ -239,7 +234,7 @@ def write_osm_graphml(m: CountyMap, path: Path, crs: str = "EPSG:4326") -> None:
     nx.write_graphml(g, path)
 
 
-@pytest.mark.parametrize("crs", ["EPSG:4326", GK38])
+@pytest.mark.parametrize("crs", ["EPSG:4326", GK114])
 def test_osm_graph_gives_the_csv_travel_times(csv_map: CountyMap, tmp_path: Path, crs: str) -> None:
     path = tmp_path / "roads.graphml"
     write_osm_graphml(csv_map, path, crs)
@@ -291,7 +286,8 @@ def _shifted_csv(tmp_path: Path) -> Path:
 # bad GIS files: a MapError naming the file and the layer, feature or field
 
 
-def _bad(tmp_path: Path, case: str, layers: tuple) -> tuple[Path, Path | None, MapConfig]:
+def _bad(tmp_path: Path, case: str, layers: tuple) -> Path:
+    """A settlements file with the problem ``case``."""
     settlements, roads = layers
     s = tmp_path / "bad.gpkg"
     if case == "lines for points":
@@ -312,9 +308,7 @@ def _bad(tmp_path: Path, case: str, layers: tuple) -> tuple[Path, Path | None, M
         mixed.loc[3, "geometry"] = LineString([(112.5, 27.5), (112.6, 27.6)])
         s = tmp_path / "bad.geojson"
         mixed.to_file(s, driver="GeoJSON")
-    else:
-        settlements.to_file(s, driver="GPKG", layer="bad")
-    return s, None, cfg()
+    return s
 
 
 BAD_GIS = [
@@ -330,9 +324,9 @@ BAD_GIS = [
 
 @pytest.mark.parametrize(("case", "location", "words"), BAD_GIS, ids=[c[0] for c in BAD_GIS])
 def test_bad_gis_settlements(tmp_path: Path, layers: tuple, case: str, location: str | None, words: str) -> None:
-    s, r, c = _bad(tmp_path, case, layers)
+    s = _bad(tmp_path, case, layers)
     with pytest.raises(MapError) as err:
-        load_map(c, s, r)
+        load_map(cfg(), s)
     assert s.name in str(err.value) and words in str(err.value)
     assert err.value.location == location
     assert "\n" not in str(err.value)
@@ -342,7 +336,7 @@ def test_unknown_layer_and_untransformable_crs(gpkg: Path, layers: tuple, tmp_pa
     with pytest.raises(MapError, match=r"has no layer 'villages'.*settlements, roads"):
         load_map(cfg(settlements_layer="villages"), gpkg)
     path = tmp_path / "site.shp"
-    layers[0].to_crs(GK38).to_file(path)
+    layers[0].to_crs(GK114).to_file(path)
     path.with_suffix(".prj").write_text('LOCAL_CS["Site grid",LOCAL_DATUM["d",0],UNIT["metre",1]]')
     with pytest.raises(MapError, match=r"site\.shp: layer site: its CRS 'Site grid' cannot be transformed"):
         load_map(cfg(), path)
@@ -376,4 +370,3 @@ def test_bad_road_lines(gpkg: Path, layers: tuple, csv_map: CountyMap, tmp_path:
             load_map(cfg(), EXAMPLE_CSV, path)
         assert "r.geojson" in str(err.value) and words in str(err.value), str(err.value)
         assert err.value.location == location
-    json.loads(path.read_text())  # the case files are real GeoJSON
