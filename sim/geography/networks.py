@@ -15,7 +15,9 @@ Two sources beside the loader's roads CSV:
   speeds from the scenario, roads taken as two-way) become the model's roads: settlements
   ``s`` and ``t`` are linked when no third settlement lies on the fastest path between
   them, with that path's length and minutes and the class covering most of its length.
-  Travel times between settlements are thus exactly the graph's fastest paths.
+  Travel times between settlements are thus exactly the graph's fastest paths. Settlements
+  whose nearest node is the same are joined by an inferred road (great-circle length times
+  ``map.detour_factor``, class from their kinds).
 
 The GraphML file is read with networkx rather than ``osmnx.load_graphml``: osmnx's loader
 only converts the attribute strings its ``save_graphml`` wrote (x, y, length, lists of
@@ -317,17 +319,16 @@ def roads_from_osm(
     linked = np.unique(ij)
     snapped = linked[_snap_to_nodes(ids, lon, lat, n_lon[linked], n_lat[linked], cfg.snap_tolerance_m, path)]
     # Settlements sharing a node are contracted once (the first is their representative)
-    # and joined to it by an inferred village road below.
+    # and joined to it below by an inferred road, as a roads CSV row without length or class.
     _, first = np.unique(snapped, return_index=True)
     reps = np.sort(first)
     minutes, pred = dijkstra(graph, directed=False, indices=snapped[reps], return_predecessors=True)
     road = nx.Graph()
     road.add_nodes_from(range(len(ids)))
     among = minutes[:, snapped[reps]]
-    for s, t in _contract(among):
+    for s, t in _contract(among):  # finite times only: unreachable pairs are never "direct"
         km, cls = _path_road(edges, pred[s], int(snapped[reps[s]]), int(snapped[reps[t]]))
-        if np.isfinite(among[s, t]):
-            road.add_edge(int(reps[s]), int(reps[t]), length_km=km, road_class=cls, minutes=float(among[s, t]))
+        road.add_edge(int(reps[s]), int(reps[t]), length_km=km, road_class=cls, minutes=float(among[s, t]))
     rep_of = {int(snapped[r]): int(r) for r in reps}
     for k in range(len(ids)):
         r = rep_of[int(snapped[k])]
