@@ -32,7 +32,7 @@ from experiments.spec.metrics import compute_all
 from experiments.spec.plan import Job, Run, RunOutcome, RunPlan, build_plan
 from sim.config import Scenario
 from sim.errors import InputError
-from sim.geography import CountyMap, build_map
+from sim.geography import CountyMap, build_map, source_files
 from sim.model import CountyModel
 from sim.policy.indicators import BY_NAME
 
@@ -50,7 +50,8 @@ def _map_key(scenario: Scenario) -> str:
     if m.source == "file":
         files = [scenario.resolve_path(f) for f in (m.settlements_file, m.roads_file) if f is not None]
         # a file edited between two experiments in one long-lived process must not hit a stale map
-        key["files"] = [(str(f.resolve()), f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.exists()]
+        parts = [p for f in files for p in source_files(f.resolve())]
+        key["files"] = [(str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in parts]
     return json.dumps(key, sort_keys=True)
 
 

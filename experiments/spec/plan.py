@@ -27,7 +27,7 @@ from experiments.spec.metrics import Metric
 from experiments.spec.seeds import design_rng, run_seed, seed_tree
 from sim.config import Scenario, apply_overrides, read_yaml, scenario_from_dict
 from sim.errors import InputError
-from sim.geography import build_map
+from sim.geography import build_map, source_files
 from sim.model import CountyModel
 
 #: A base scenario as read: its raw data with the base's overrides, the validated scenario, its file.
@@ -301,9 +301,14 @@ def _input_files(spec: ExperimentSpec, bases: list[LoadedBase], points: list[Poi
                 full = p.scenario.resolve_path(f).resolve()
                 key = str(full)
                 if key not in inputs["map_data"]:
-                    if not full.is_file():
+                    parts = source_files(full)
+                    if not parts:
                         raise InputError(f"map data file {full} does not exist", source=spec.source, location="levers")
-                    inputs["map_data"][key] = file_sha256(full)
+                    # a Shapefile's sidecars and a geodatabase folder's files are part of the map
+                    # (a single file keeps its own hash, so folders written before this still resume)
+                    inputs["map_data"][key] = (
+                        file_sha256(full) if parts == [full] else _hash([(p.name, file_sha256(p)) for p in parts])
+                    )
     return inputs
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from sim.config import MapConfig
 from sim.geography.county_map import KIND_NAMES, ROAD_CLASSES, CountyMap, SettlementKind
 from sim.geography.generator import generate_map
+from sim.geography.gis import source_files
 from sim.geography.loader import load_map
 from sim.geography.presets import (
     REGIONS,
@@ -66,4 +67,5 @@ __all__ = [
     "preset_for",
     "region_preset",
     "size_preset",
+    "source_files",
 ]

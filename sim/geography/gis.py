@@ -43,6 +43,25 @@ ROAD_ATTRIBUTES = ("length_km", "road_class", "highway")
 _GEOMETRY_WORDS = {"Point": "Points", "LineString": "lines (LineString)"}
 
 
+#: A Shapefile is several files beside the ``.shp``; a change to any of them changes the map.
+_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
+
+
+def source_files(path: Path) -> list[Path]:
+    """Every file a map data source consists of, for hashing and change detection.
+
+    A Shapefile's attributes and CRS live in sidecar files (``.dbf``, ``.prj``, ...) and a
+    File Geodatabase is a folder: hashing the named path alone would miss an edit to them,
+    so provenance and map caches look at all of its parts (sorted, existing ones only).
+    """
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.is_file())
+    if path.suffix.lower() == ".shp":
+        parts = {p for p in path.parent.glob(path.stem + ".*") if p.suffix.lower() in _SHAPEFILE_PARTS}
+        return sorted(parts | ({path} if path.exists() else set()))
+    return [path] if path.exists() else []
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__

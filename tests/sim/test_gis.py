@@ -21,7 +21,7 @@ from shapely.geometry import LineString, MultiLineString
 
 from sim.config import MapConfig
 from sim.errors import InputError, MapError
-from sim.geography import CountyMap, load_map
+from sim.geography import CountyMap, load_map, source_files
 from sim.geography.networks import haversine_km, highway_class
 from tests.helpers import tiny
 
@@ -118,6 +118,19 @@ def test_shapefile_and_flatgeobuf_load(layers: tuple, csv_map: CountyMap, tmp_pa
     options = {"SPATIAL_INDEX": "NO"} if driver == "FlatGeobuf" else {}
     settlements.to_crs(GK114).to_file(path, driver=driver, **options)
     same_map(load_map(cfg(), path, EXAMPLE_ROADS), csv_map)
+
+
+def test_a_shapefile_is_all_its_parts(layers: tuple, tmp_path: Path) -> None:
+    """Provenance hashes and map caches see a Shapefile's sidecars: editing the .dbf
+    (the attributes) or the .prj (the CRS) must change the map's identity."""
+    path = tmp_path / "s.shp"
+    layers[0].to_crs(GK114).to_file(path, driver="ESRI Shapefile")
+    (tmp_path / "other.dbf").write_bytes(b"not part of it")
+    parts = source_files(path)
+    assert {p.suffix for p in parts} >= {".shp", ".shx", ".dbf", ".prj"}
+    assert all(p.stem == "s" for p in parts)
+    assert source_files(tmp_path / "absent.shp") == []
+    assert source_files(EXAMPLE_ROADS) == [EXAMPLE_ROADS]
 
 
 def test_a_file_without_crs_needs_map_crs(layers: tuple, csv_map: CountyMap, tmp_path: Path) -> None:
