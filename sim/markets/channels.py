@@ -318,9 +318,16 @@ class Market:
         everyone = isinstance(rows, slice) and rows == slice(None)
         away = self._door_gather.get(door_share) if everyone else (1.0 - door_share)[self.hh.node[rows]]
         sh, tk = shares.T, self.trip_km.T
-        v, t, c = Channel.VILLAGE_STORE, Channel.TOWNSHIP, Channel.COUNTY_TOWN
-        km = sh[v] * tk[v, rows] + sh[t] * tk[t, rows] + sh[c] * tk[c, rows]
-        return km + sh[Channel.ONLINE] * away * self.fetch_km[rows]
+        # the sum term by term into one array (the same additions in the same order as
+        # ``sh[v] * tk[v] + sh[t] * tk[t] + ...``, without a fresh array per term)
+        km = sh[Channel.VILLAGE_STORE] * tk[Channel.VILLAGE_STORE, rows]
+        term = np.empty_like(km)
+        for c in (Channel.TOWNSHIP, Channel.COUNTY_TOWN):
+            km += np.multiply(sh[c], tk[c, rows], out=term)
+        np.multiply(sh[Channel.ONLINE], away, out=term)
+        term *= self.fetch_km[rows]
+        km += term
+        return km
 
     def rows_in(self, node: int) -> np.ndarray:
         """Households living in a settlement."""

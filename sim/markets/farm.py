@@ -120,8 +120,8 @@ class FarmSales:
         self._harvests = Remembered(self._make_harvest)
         #: per rural household: the share of the value that survives transit
         self._keep = Remembered(lambda weekly, loss: 1.0 - loss * self._harvests.get(weekly).perish)
-        #: per rural household: the share of parcels left at the station, for the station trips
-        self._away = Remembered(lambda door_share: (1.0 - door_share)[self._node])
+        #: per rural household and yuan of output: the trips to the township station
+        self._station = Remembered(self._make_station)
         #: 0 for households that sell online themselves, -inf for the others (see _channel_shares)
         self._seller_barrier = Remembered(lambda seller: np.where(seller, 0.0, -np.inf))
         #: expected weekly upward farm parcels per settlement (smoothed), for carriers' plans
@@ -193,6 +193,12 @@ class FarmSales:
         rows /= cfg.choice_scale
         return _Harvest(value, perish, safe_value, local, rows, value * self._weight, weekly)
 
+    def _make_station(self, door_share: np.ndarray, weekly: np.ndarray) -> np.ndarray:
+        """Per yuan of the week's output, the cost of taking parcels to the township station
+        (for the share of parcels not picked up in the village)."""
+        away = (1.0 - door_share)[self._node]
+        return away * self.cfg.station_trips_per_week * self._trip / self._harvests.get(weekly).safe_value
+
     def _online_terms(self, harvest: _Harvest, door_share: np.ndarray) -> _OnlineTerms:
         """What selling online is worth per yuan of output: the city price (brand premium,
         demand response), transit losses, parcel charges and trips to the station."""
@@ -208,7 +214,7 @@ class FarmSales:
         city = cfg.city_price_index * (1.0 + m.anchors.premium()) * self.demand_factor()
         keep = self._keep.get(harvest.weekly, transit_loss)
         net_online = city * keep
-        station = self._away.get(door_share) * cfg.station_trips_per_week * self._trip / harvest.safe_value
+        station = self._station.get(door_share, harvest.weekly)
         return _OnlineTerms(transit_loss, parcel_charge, city, keep, net_online, station)
 
     def _channel_shares(self, harvest: _Harvest, terms: _OnlineTerms) -> np.ndarray:
