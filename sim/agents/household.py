@@ -257,10 +257,15 @@ class HouseholdAgent(mesa.Agent):
 
     @property
     def last_channel_shares(self) -> dict[str, float]:
-        """How last week's spending was split among channels."""
-        return {
-            c.label: share for c, share in zip(Channel, self.model.market.last_shares[self.row].tolist(), strict=True)
-        }
+        """How last week's spending was split among channels (all 0 before the first week).
+
+        Worked out from the week's spending (the logit shares themselves are not kept: their
+        array becomes the spending), so a share may differ from the logit's in the last digit.
+        """
+        spend = self.model.week.get("spend")
+        row = np.zeros(len(Channel)) if spend is None else spend[self.row]
+        total = float(row.sum())
+        return {c.label: (float(x) / total if total > 0 else 0.0) for c, x in zip(Channel, row, strict=True)}
 
 
 def create_household_agents(model: mesa.Model, n: int) -> list[HouseholdAgent]:

@@ -67,8 +67,8 @@ class Market:
         self._township_gather = Remembered(lambda ratio: ratio[town])
         self._door_gather = Remembered(lambda door_share: (1.0 - door_share)[node])
         self._online_terms = Remembered(self._make_online_terms)
+        #: the last week's budgets (the base budgets before the first week)
         self.last_budget = self.base_budget.copy()
-        self.last_shares = np.zeros((n, len(Channel)))
 
     def _set_trip_costs(self, county: CountyMap) -> None:
         """Weekly trip cost (yuan, time valued by income) and km of buying in the village,
