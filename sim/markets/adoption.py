@@ -62,13 +62,15 @@ def age_factor(hh: HouseholdTable, scenario: Scenario) -> np.ndarray:
     return hh.derived(("age_factor", mean, per_logit), lambda: 2.0 / (1.0 + np.exp((hh.age_head - mean) / per_logit)))
 
 
-def delivery_factor(
-    hh: HouseholdTable, scenario: Scenario, door_share: np.ndarray, rows: np.ndarray | slice = slice(None)
-) -> np.ndarray:
-    """Multiplier on adoption rates by how much of the village's parcels reach the village
-    (for the given rows, all by default)."""
+def delivery_factor(hh: HouseholdTable, scenario: Scenario, door_share: np.ndarray) -> np.ndarray:
+    """Multiplier on adoption rates by how much of the village's parcels reach the village."""
+    return _delivery_by_node(scenario, door_share)[hh.node]
+
+
+def _delivery_by_node(scenario: Scenario, door_share: np.ndarray) -> np.ndarray:
+    """The delivery factor of each settlement (a household's is its settlement's)."""
     f = scenario.adoption.no_delivery_factor
-    return f + (1.0 - f) * door_share[hh.node[rows]]
+    return f + (1.0 - f) * door_share
 
 
 def adopt_month(
@@ -91,17 +93,19 @@ def adopt_month(
     # as over all rows, with a fraction of the work
     can_buy = np.flatnonzero(~hh.online_buyer)
     can_sell = np.flatnonzero(hh.rural & hh.online_buyer & ~hh.online_seller)
-    buy_share = village_shares(hh, hh.online_buyer, n_nodes)
-    sell_share = village_shares(hh, hh.online_seller, n_nodes)
-    node, age = hh.node, age_factor(hh, scenario)
-    factor = age[can_buy] * delivery_factor(hh, scenario, door_share, can_buy)
-    h_buy = 1.0 - np.exp(
-        -(ad.buy_innovation_per_month + ad.buy_imitation_per_month * buy_share[node[can_buy]]) * factor
+    # the per-settlement terms are worked out per settlement and gathered once per row
+    # (the same operations on the same numbers as gathering the shares first)
+    delivery = _delivery_by_node(scenario, door_share)
+    age = age_factor(hh, scenario)
+    rate_buy = ad.buy_innovation_per_month + ad.buy_imitation_per_month * village_shares(hh, hh.online_buyer, n_nodes)
+    node = hh.node[can_buy]
+    h_buy = 1.0 - np.exp(-rate_buy[node] * (age[can_buy] * delivery[node]))
+    rate_sell = ad.sell_innovation_per_month + ad.sell_imitation_per_month * village_shares(
+        hh, hh.online_seller, n_nodes
     )
-    factor = age[can_sell] * delivery_factor(hh, scenario, door_share, can_sell)
-    rate_sell = ad.sell_innovation_per_month + ad.sell_imitation_per_month * sell_share[node[can_sell]]
-    rate_sell = rate_sell + np.where(hh.trained[can_sell], ad.trained_sell_rate_per_month, 0.0)
-    h_sell = 1.0 - np.exp(-rate_sell * factor)
+    node = hh.node[can_sell]
+    rate = rate_sell[node] + np.where(hh.trained[can_sell], ad.trained_sell_rate_per_month, 0.0)
+    h_sell = 1.0 - np.exp(-rate * (age[can_sell] * delivery[node]))
     new_buy = can_buy[u_buy[can_buy] < h_buy]
     new_sell = can_sell[u_sell[can_sell] < h_sell]
     hh.online_buyer[new_buy] = True

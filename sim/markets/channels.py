@@ -300,7 +300,11 @@ class Market:
         exp_weights(z)
         total = np.add.reduce(z, axis=0)
         z /= total
-        surplus = scale * (m + np.log(total)) + county
+        # scale * (m + log(total)) + county, worked out in the total's own array
+        surplus = np.log(total, out=total)
+        surplus += m
+        surplus *= scale
+        surplus += county
         return z.T, surplus
 
     def shares(self, cost: np.ndarray) -> np.ndarray:

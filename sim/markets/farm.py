@@ -322,7 +322,10 @@ class FarmSales:
         rows = self.rows
         # households budget on smoothed farm income
         a = 1.0 / cfg.income_smoothing_weeks
-        hh.farm_revenue_avg[rows] = (1.0 - a) * hh.farm_revenue_avg[rows] + a * flows.per_household
+        smoothed = hh.farm_revenue_avg[rows]  # (1 - a) * smoothed + a * this week's, in place when a view
+        smoothed *= 1.0 - a
+        smoothed += a * flows.per_household
+        hh.farm_revenue_avg[rows] = smoothed
         parcels_node = np.bincount(self._node, weights=flows.parcels, minlength=self.model.county.n)
         k = cfg.parcel_expectation_smoothing
         self.expected_parcels = (1.0 - k) * self.expected_parcels + k * parcels_node
