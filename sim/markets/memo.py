@@ -33,7 +33,7 @@ class Remembered:
         last = self._inputs
         if last is not None and len(last) == len(inputs) and all(map(_same, last, inputs)):
             return self._value
-        self._value = self._make(*inputs)
+        self._value = _frozen(self._make(*inputs))
         self._inputs = tuple(np.array(x, copy=True) for x in inputs)
         return self._value
 
@@ -42,3 +42,12 @@ def _same(kept: np.ndarray, now: np.ndarray | float) -> bool:
     """Whether ``now`` has the same shape, dtype and contents as ``kept`` (NaN never equal)."""
     now = np.asarray(now)
     return kept.shape == now.shape and kept.dtype == now.dtype and bool((kept == now).all())
+
+
+def _frozen(value: Any) -> Any:
+    """``value`` with its arrays (alone or in a tuple) made read-only: every caller shares
+    them until the inputs change, so none may write into them."""
+    for a in value if isinstance(value, tuple) else (value,):
+        if isinstance(a, np.ndarray):
+            a.flags.writeable = False
+    return value
