@@ -41,7 +41,7 @@ from tqdm.auto import tqdm
 
 from sim.agents.anchor import Anchors
 from sim.agents.government import Government
-from sim.agents.household import HouseholdAgent, create_households
+from sim.agents.household import create_household_agents, create_households
 from sim.agents.retailer import ChainRetailer, TownshipCenter
 from sim.agents.store import NEWTYPE, TRADITIONAL, VillageStore
 from sim.config import Scenario, criteria_for
@@ -166,13 +166,13 @@ class CountyModel(mesa.Model):
     def _build_households(self) -> None:
         """The household table, one Mesa agent per row, and the market they shop in."""
         self.households = create_households(self.config, self.county, self.streams["households"])
-        self.household_agents = [HouseholdAgent(self, i) for i in range(len(self.households))]
+        self.household_agents = create_household_agents(self, len(self.households))
         self.market = Market(self.config, self.county, self.households)
         self._rural_mask = self.households.rural.astype(float)
-        # two arrays of (channels, households) reused every week by _shop: the costs, turned
-        # into the shares in place, and the spending (see Market.costs on why)
-        n_hh = len(self.households)
-        self._week_buffers = (np.empty((len(Channel), n_hh)), np.empty((len(Channel), n_hh)))
+        # one array of (channels, households) reused every week by _shop: the costs, turned
+        # into the shares and then into the spending in place (see Market.costs on why; one
+        # array rather than two saves 5 MB for a median county)
+        self._week_buffer = np.empty((len(Channel), len(self.households)))
 
     def _build_institutions(self) -> None:
         """The government and its tier review, the chain retailers, an empty store register
@@ -385,14 +385,14 @@ class CountyModel(mesa.Model):
         noise = self.spending_noise() if noise is None else noise
         budget = m.base_budget * self.season[i] * noise
         vr, tr, cr, orr = self.sellers.ratios
-        cost_buf, spend_buf = self._week_buffers
-        cost = m.costs(budget, vr, tr, cr, orr, self.logistics.door_share, out=cost_buf)
+        cost = m.costs(budget, vr, tr, cr, orr, self.logistics.door_share, out=self._week_buffer)
         shares, surplus = m.choose(cost, overwrite=True)
-        m.last_budget, m.last_shares = budget, shares
-        spend = np.multiply(shares.T, budget * hh.weight, out=spend_buf).T  # channel-major, read per household
+        self.week["travel_km"] = m.travel_km(shares, self.logistics.door_share)
+        m.last_budget = budget
+        # the shares are done with: the spending takes their place (channel-major, read per household)
+        spend = np.multiply(shares.T, budget * hh.weight, out=shares.T).T
         self.week["spend"] = spend
         self.week["channel_spend_rural"] = spend.T @ self._rural_mask
-        self.week["travel_km"] = m.travel_km(shares, self.logistics.door_share)
         self.week["surplus"] = surplus
 
     def _book(self) -> None:

@@ -26,8 +26,33 @@ def village_shares(hh: HouseholdTable, flag: np.ndarray, n_nodes: int) -> np.nda
     total = hh.derived(
         ("households_by_node", n_nodes), lambda: np.bincount(hh.node, weights=hh.weight, minlength=n_nodes)
     )
-    yes = np.bincount(hh.node, weights=hh.weight * flag, minlength=n_nodes)
+    blocks = _settlement_blocks(hh)
+    if blocks:
+        # one contiguous block of rows per settlement: a segmented sum instead of a scatter
+        # (several times quicker); the weights are whole numbers, so every partial sum is
+        # exact and the order of the additions cannot change the result
+        starts, places = blocks
+        yes = np.zeros(n_nodes)
+        yes[places] = np.add.reduceat(hh.weight * flag, starts)
+    else:
+        yes = np.bincount(hh.node, weights=hh.weight * flag, minlength=n_nodes)
     return np.divide(yes, total, out=np.zeros(n_nodes), where=total > 0)
+
+
+def _settlement_blocks(hh: HouseholdTable) -> tuple[np.ndarray, np.ndarray] | tuple[()]:
+    """First row of each inhabited settlement and those settlements, when the rows come
+    sorted by settlement (as the generator lays them out) and every weight is a whole
+    number below 2**52 (so weighted counts are exact in any order); empty otherwise."""
+
+    def make() -> tuple[np.ndarray, np.ndarray] | tuple[()]:
+        node, w = hh.node, hh.weight
+        whole = bool(np.all(w == np.rint(w)) and np.all(np.abs(w) < 2.0**52 / max(len(w), 1)))
+        if len(node) == 0 or not whole or bool(np.any(node[1:] < node[:-1])):
+            return ()
+        places, starts = np.unique(node, return_index=True)
+        return starts, places
+
+    return hh.derived(("settlement_blocks",), make)
 
 
 def age_factor(hh: HouseholdTable, scenario: Scenario) -> np.ndarray:
@@ -39,8 +64,13 @@ def age_factor(hh: HouseholdTable, scenario: Scenario) -> np.ndarray:
 
 def delivery_factor(hh: HouseholdTable, scenario: Scenario, door_share: np.ndarray) -> np.ndarray:
     """Multiplier on adoption rates by how much of the village's parcels reach the village."""
+    return _delivery_by_node(scenario, door_share)[hh.node]
+
+
+def _delivery_by_node(scenario: Scenario, door_share: np.ndarray) -> np.ndarray:
+    """The delivery factor of each settlement (a household's is its settlement's)."""
     f = scenario.adoption.no_delivery_factor
-    return f + (1.0 - f) * door_share[hh.node]
+    return f + (1.0 - f) * door_share
 
 
 def adopt_month(
@@ -59,15 +89,25 @@ def adopt_month(
     ad = scenario.adoption
     n_nodes = len(door_share)
     u_buy, u_sell = uniforms if uniforms is not None else (rng.random(len(hh)), rng.random(len(hh)))
-    factor = age_factor(hh, scenario) * delivery_factor(hh, scenario, door_share)
-    buy_share = village_shares(hh, hh.online_buyer, n_nodes)[hh.node]
-    sell_share = village_shares(hh, hh.online_seller, n_nodes)[hh.node]
-    h_buy = 1.0 - np.exp(-(ad.buy_innovation_per_month + ad.buy_imitation_per_month * buy_share) * factor)
-    rate_sell = ad.sell_innovation_per_month + ad.sell_imitation_per_month * sell_share
-    rate_sell = rate_sell + np.where(hh.trained, ad.trained_sell_rate_per_month, 0.0)
-    h_sell = 1.0 - np.exp(-rate_sell * factor)
-    new_buy = ~hh.online_buyer & (u_buy < h_buy)
-    new_sell = hh.rural & hh.online_buyer & ~hh.online_seller & (u_sell < h_sell)
-    hh.online_buyer |= new_buy
-    hh.online_seller |= new_sell
-    return int(new_buy.sum()), int(new_sell.sum())
+    # the hazards are worked out only for the rows that can still start: the same values
+    # as over all rows, with a fraction of the work
+    can_buy = np.flatnonzero(~hh.online_buyer)
+    can_sell = np.flatnonzero(hh.rural & hh.online_buyer & ~hh.online_seller)
+    # the per-settlement terms are worked out per settlement and gathered once per row
+    # (the same operations on the same numbers as gathering the shares first)
+    delivery = _delivery_by_node(scenario, door_share)
+    age = age_factor(hh, scenario)
+    rate_buy = ad.buy_innovation_per_month + ad.buy_imitation_per_month * village_shares(hh, hh.online_buyer, n_nodes)
+    node = hh.node[can_buy]
+    h_buy = 1.0 - np.exp(-rate_buy[node] * (age[can_buy] * delivery[node]))
+    rate_sell = ad.sell_innovation_per_month + ad.sell_imitation_per_month * village_shares(
+        hh, hh.online_seller, n_nodes
+    )
+    node = hh.node[can_sell]
+    rate = rate_sell[node] + np.where(hh.trained[can_sell], ad.trained_sell_rate_per_month, 0.0)
+    h_sell = 1.0 - np.exp(-rate * (age[can_sell] * delivery[node]))
+    new_buy = can_buy[u_buy[can_buy] < h_buy]
+    new_sell = can_sell[u_sell[can_sell] < h_sell]
+    hh.online_buyer[new_buy] = True
+    hh.online_seller[new_sell] = True
+    return len(new_buy), len(new_sell)

@@ -32,6 +32,7 @@ from sim.config import Scenario
 from sim.geography import CountyMap
 from sim.markets.kinds import Channel
 from sim.markets.logit import exp_weights
+from sim.markets.memo import Remembered
 
 
 class Market:
@@ -60,8 +61,14 @@ class Market:
             else np.average(self.base_budget, weights=w)
         )
         self._nest_memo: dict[tuple[float, ...], tuple[float, np.ndarray]] = {}
+        node, town = households.node, households.township
+        # per-household terms of the weekly costs kept until their inputs change (see _costs_all)
+        self._village_gather = Remembered(lambda ratio: ratio[node])
+        self._township_gather = Remembered(lambda ratio: ratio[town])
+        self._door_gather = Remembered(lambda door_share: (1.0 - door_share)[node])
+        self._online_terms = Remembered(self._make_online_terms)
+        #: the last week's budgets (the base budgets before the first week)
         self.last_budget = self.base_budget.copy()
-        self.last_shares = np.zeros((n, len(Channel)))
 
     def _set_trip_costs(self, county: CountyMap) -> None:
         """Weekly trip cost (yuan, time valued by income) and km of buying in the village,
@@ -198,6 +205,10 @@ class Market:
                 county reuses one, because a fresh array of that size costs more to
                 obtain (the kernel zeroes its pages) than the arithmetic done in it.
         """
+        if isinstance(rows, slice) and rows == slice(None):
+            cost = np.empty((len(Channel), len(self.hh))) if out is None else out
+            self._costs_all(cost, budget, village_ratio, township_ratio, county_ratio, online_ratio, door_share)
+            return cost.T
         hh = self.hh
         node = hh.node[rows]
         town = hh.township[rows]
@@ -226,6 +237,48 @@ class Market:
         cost -= self.constants[:, None]
         return cost.T  # (households, channels) view of the channel-major array
 
+    def _costs_all(
+        self,
+        cost: np.ndarray,
+        budget: np.ndarray,
+        village_ratio: np.ndarray,
+        township_ratio: np.ndarray,
+        county_ratio: float,
+        online_ratio: float,
+        door_share: np.ndarray,
+    ) -> None:
+        """``costs`` for every household, into ``cost`` (channels, households).
+
+        The same arithmetic in the same order as for a subset of rows, but the per-household
+        terms that do not depend on the budget (the ratios gathered from settlements, the
+        parcel-fetching cost, the unavailable channels' infinite cost) are remembered until
+        their inputs change (monthly, or at a route re-plan), so a week costs two passes a
+        channel plus the constants. Unavailable channels get ``+inf`` added instead of being
+        overwritten with it: the same value, since the budget term is finite.
+        """
+        trip = self.trip_cost.T
+        online, instant = self._online_terms.get(door_share, self.hh.online_buyer)
+        np.multiply(budget, self._village_gather.get(village_ratio), out=cost[Channel.VILLAGE_STORE])
+        cost[Channel.VILLAGE_STORE] += trip[Channel.VILLAGE_STORE]
+        np.multiply(budget, self._township_gather.get(township_ratio), out=cost[Channel.TOWNSHIP])
+        cost[Channel.TOWNSHIP] += trip[Channel.TOWNSHIP]
+        np.multiply(budget, county_ratio, out=cost[Channel.COUNTY_TOWN])
+        cost[Channel.COUNTY_TOWN] += trip[Channel.COUNTY_TOWN]
+        np.multiply(budget, online_ratio, out=cost[Channel.ONLINE])
+        cost[Channel.ONLINE] += online
+        np.multiply(budget, self.instant_ratio, out=cost[Channel.INSTANT_RETAIL])
+        cost[Channel.INSTANT_RETAIL] += instant
+        cost -= self.constants[:, None]
+
+    def _make_online_terms(self, door_share: np.ndarray, buyer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What the online and instant-retail costs add to the budget term, per household:
+        the parcel-fetching trips for buyers (inf for the others), and the delivery fee for
+        buyers within instant retail's radius (inf for the others)."""
+        online = np.multiply(self._door_gather.get(door_share), self.fetch_cost)
+        online[~buyer] = np.inf
+        instant = np.where(self.instant_in_radius & buyer, self.instant_fee, np.inf)
+        return online, instant
+
     def choose(self, cost: np.ndarray, overwrite: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Logit channel shares and consumer surplus from generalised costs, in one pass.
 
@@ -247,7 +300,11 @@ class Market:
         exp_weights(z)
         total = np.add.reduce(z, axis=0)
         z /= total
-        surplus = scale * (m + np.log(total)) + county
+        # scale * (m + log(total)) + county, worked out in the total's own array
+        surplus = np.log(total, out=total)
+        surplus += m
+        surplus *= scale
+        surplus += county
         return z.T, surplus
 
     def shares(self, cost: np.ndarray) -> np.ndarray:
@@ -262,11 +319,19 @@ class Market:
         self, shares: np.ndarray, door_share: np.ndarray, rows: np.ndarray | slice = slice(None)
     ) -> np.ndarray:
         """Expected km travelled per household this week for shopping and fetching parcels."""
-        node = self.hh.node[rows]
+        everyone = isinstance(rows, slice) and rows == slice(None)
+        away = self._door_gather.get(door_share) if everyone else (1.0 - door_share)[self.hh.node[rows]]
         sh, tk = shares.T, self.trip_km.T
-        v, t, c = Channel.VILLAGE_STORE, Channel.TOWNSHIP, Channel.COUNTY_TOWN
-        km = sh[v] * tk[v, rows] + sh[t] * tk[t, rows] + sh[c] * tk[c, rows]
-        return km + sh[Channel.ONLINE] * (1.0 - door_share)[node] * self.fetch_km[rows]
+        # the sum term by term into one array (the same additions in the same order as
+        # ``sh[v] * tk[v] + sh[t] * tk[t] + ...``, without a fresh array per term)
+        km = sh[Channel.VILLAGE_STORE] * tk[Channel.VILLAGE_STORE, rows]
+        term = np.empty_like(km)
+        for c in (Channel.TOWNSHIP, Channel.COUNTY_TOWN):
+            km += np.multiply(sh[c], tk[c, rows], out=term)
+        np.multiply(sh[Channel.ONLINE], away, out=term)
+        term *= self.fetch_km[rows]
+        km += term
+        return km
 
     def rows_in(self, node: int) -> np.ndarray:
         """Households living in a settlement."""

@@ -29,6 +29,7 @@ import numpy as np
 from sim.config import FARM_KINDS
 from sim.markets.kinds import FarmChannel
 from sim.markets.logit import exp_weights
+from sim.markets.memo import Remembered
 
 if TYPE_CHECKING:
     from sim.model import CountyModel
@@ -45,12 +46,20 @@ def harvest_profile(dates: list, months: list[int]) -> np.ndarray:
 
 
 class _Harvest(NamedTuple):
-    """A week's harvest per rural household: farm-gate value, its perishable share, and the
-    value floored above zero for per-yuan trip costs."""
+    """A week's harvest per rural household: its perishable share, the farm-gate value
+    floored above zero for per-yuan trip costs, and the terms that follow from the harvest
+    alone (kept with it, since the harvest is the same every week of a month)."""
 
-    value: np.ndarray
     perish: np.ndarray
     safe_value: np.ndarray
+    #: share of the value left after local losses of perishables (the trader's net price)
+    local: np.ndarray
+    #: the trader and market rows of the logit, divided by the choice scale
+    scaled_local_rows: np.ndarray
+    #: farm-gate value times the row's real households
+    weighted_value: np.ndarray
+    #: the week's share of each kind's annual output, which the harvest follows from
+    weekly: np.ndarray
 
 
 class _OnlineTerms(NamedTuple):
@@ -59,25 +68,28 @@ class _OnlineTerms(NamedTuple):
     transit_loss: float
     parcel_charge: float
     city: float
+    #: share of the value that arrives after transit losses
+    keep: np.ndarray
     net_online: np.ndarray
     station: np.ndarray
 
 
 class _Flows(NamedTuple):
-    """A week's money and goods per rural household row (real-household totals)."""
+    """A week's money and goods: by rural household row (real-household totals) where later
+    steps read the rows, county totals (yuan) where they read only the total."""
 
     sold: np.ndarray
-    lost: np.ndarray
-    paid: np.ndarray
-    commission: np.ndarray
-    platform: np.ndarray
-    packaging: np.ndarray
     parcels: np.ndarray
-    charges: np.ndarray
-    online_receipts: np.ndarray
-    receipts: np.ndarray
-    anchor_paid: np.ndarray
     per_household: np.ndarray
+    lost: float
+    paid: float
+    commission: float
+    platform: float
+    packaging: float
+    charges: float
+    online_receipts: float
+    receipts: float
+    anchor_paid: float
 
 
 class FarmSales:
@@ -105,6 +117,13 @@ class FarmSales:
         rural_hh = float(hh.weight[self.rows].sum())
         self.reference_volume = self.cfg.city_market_yuan_per_household_week * max(rural_hh, 1.0)
         self.last_online_value = 0.0
+        self._harvests = Remembered(self._make_harvest)
+        #: per rural household: the share of the value that survives transit
+        self._keep = Remembered(lambda weekly, loss: 1.0 - loss * self._harvests.get(weekly).perish)
+        #: per rural household and yuan of output: the trips to the township station
+        self._station = Remembered(self._make_station)
+        #: 0 for households that sell online themselves, -inf for the others (see _channel_shares)
+        self._seller_barrier = Remembered(lambda seller: np.where(seller, 0.0, -np.inf))
         #: expected weekly upward farm parcels per settlement (smoothed), for carriers' plans
         self.expected_parcels = np.zeros(model.county.n)
         self.week: dict[str, object] = {}
@@ -130,31 +149,54 @@ class FarmSales:
         shares = self._channel_shares(harvest, terms)
         flows = self._flows(shares, harvest, terms)
         parcels_node = self._carry_forward(flows)
-        w = self._weight
         self.week = {
-            "value": float((harvest.value * w).sum()),
+            "value": float(harvest.weighted_value.sum()),
             "by_channel": flows.sold.sum(axis=1),
-            "receipts": float(flows.receipts.sum()),
+            "receipts": flows.receipts,
             "per_household": flows.per_household,
-            "city_paid": float(flows.paid.sum()),
-            "lost": float(flows.lost.sum()),
-            "commission": float(flows.commission.sum()),
-            "platform": float(flows.platform.sum()),
-            "packaging": float(flows.packaging.sum()),
-            "parcel_charges": float(flows.charges.sum()),
-            "household_online_receipts": float(flows.online_receipts.sum()),
+            "city_paid": flows.paid,
+            "lost": flows.lost,
+            "commission": flows.commission,
+            "platform": flows.platform,
+            "packaging": flows.packaging,
+            "parcel_charges": flows.charges,
+            "household_online_receipts": flows.online_receipts,
             "anchor_gate_value": float(flows.sold[FarmChannel.ANCHOR].sum()),
             "parcels_by_node": parcels_node,
         }
         return self.week
 
     def _harvest(self, i: int) -> _Harvest:
-        """Farm-gate value each rural household harvests in week ``i``, and its perishable share."""
-        weekly = self.profile[i]  # (kinds,)
+        """Farm-gate value each rural household harvests in week ``i``, and its perishable share.
+
+        The harvest depends only on the week's profile, which is the same for every week
+        of a month, so it is worked out once per profile (see :meth:`_make_harvest`).
+        """
+        return self._harvests.get(self.profile[i])
+
+    def _make_harvest(self, weekly: np.ndarray) -> _Harvest:
+        """The harvest of a week with the given share of each kind's annual output."""
+        cfg = self.cfg
         value = self._mix_value @ weekly  # farm-gate value harvested this week
         perishable_value = self._mix_value @ (weekly * self.perishable)
         perish = np.divide(perishable_value, value, out=np.zeros_like(value), where=value > 0)
-        return _Harvest(value, perish, np.maximum(value, 1e-9))
+        safe_value = np.maximum(value, 1e-9)
+        local = 1.0 - cfg.local_loss * perish
+        rows = np.empty((2, len(value)))
+        rows[0] = local
+        rows[1] = (
+            cfg.market_price_index * (1.0 - cfg.local_loss * perish)
+            - cfg.market_trips_per_week * self._trip / safe_value
+            + cfg.constant_market
+        )
+        rows /= cfg.choice_scale
+        return _Harvest(perish, safe_value, local, rows, value * self._weight, weekly)
+
+    def _make_station(self, door_share: np.ndarray, weekly: np.ndarray) -> np.ndarray:
+        """Per yuan of the week's output, the cost of taking parcels to the township station
+        (for the share of parcels not picked up in the village)."""
+        away = (1.0 - door_share)[self._node]
+        return away * self.cfg.station_trips_per_week * self._trip / self._harvests.get(weekly).safe_value
 
     def _online_terms(self, harvest: _Harvest, door_share: np.ndarray) -> _OnlineTerms:
         """What selling online is worth per yuan of output: the city price (brand premium,
@@ -169,83 +211,103 @@ class FarmSales:
         c = m.config.carriers
         parcel_charge = (c.revenue_per_parcel + c.upward_margin_per_parcel) / cfg.up_parcel_value
         city = cfg.city_price_index * (1.0 + m.anchors.premium()) * self.demand_factor()
-        net_online = city * (1.0 - transit_loss * harvest.perish)
-        station = (1.0 - door_share)[self._node] * cfg.station_trips_per_week * self._trip / harvest.safe_value
-        return _OnlineTerms(transit_loss, parcel_charge, city, net_online, station)
+        keep = self._keep.get(harvest.weekly, transit_loss)
+        net_online = city * keep
+        station = self._station.get(door_share, harvest.weekly)
+        return _OnlineTerms(transit_loss, parcel_charge, city, keep, net_online, station)
 
     def _channel_shares(self, harvest: _Harvest, terms: _OnlineTerms) -> np.ndarray:
         """Logit shares of the four channels, channel-major (a contiguous row per channel, so
         the logit's reductions are element-wise)."""
         cfg = self.cfg
-        perish = harvest.perish
         u = np.empty((len(FarmChannel), len(self._node)))
-        u[FarmChannel.TRADER] = 1.0 - cfg.local_loss * perish
-        u[FarmChannel.MARKET] = (
-            cfg.market_price_index * (1.0 - cfg.local_loss * perish)
-            - cfg.market_trips_per_week * self._trip / harvest.safe_value
-            + cfg.constant_market
-        )
+        u[: FarmChannel.MARKET + 1] = harvest.scaled_local_rows  # the trader and market rows
         reach = self.model.anchors.reach()
+        anchor = u[FarmChannel.ANCHOR]
+        # the online rows are worked out in place, term by term in the order of the formula
         if reach > 0:
-            u[FarmChannel.ANCHOR] = (
-                terms.net_online * (1.0 - cfg.anchor_commission)
-                - cfg.packaging_cost_share
-                - terms.parcel_charge
-                - terms.station
-                + cfg.constant_anchor
-                + cfg.choice_scale * np.log(reach)
-            )
+            self._online_row(anchor, terms, 1.0 - cfg.anchor_commission)
+            anchor += cfg.constant_anchor
+            anchor += cfg.choice_scale * np.log(reach)
+            anchor /= cfg.choice_scale
         else:
-            u[FarmChannel.ANCHOR] = -np.inf
-        u[FarmChannel.SELF_ONLINE] = np.where(
-            self.model.households.online_seller[self.rows],
-            terms.net_online * (1.0 - cfg.platform_fee)
-            - cfg.packaging_cost_share
-            - terms.parcel_charge
-            - terms.station
-            + cfg.constant_self_online,
-            -np.inf,
-        )
-        u /= cfg.choice_scale
+            anchor[:] = -np.inf
+        own = u[FarmChannel.SELF_ONLINE]
+        self._online_row(own, terms, 1.0 - cfg.platform_fee)
+        own += cfg.constant_self_online
+        # households that cannot sell online get -inf added (the same as setting it: the
+        # rest of the row is finite)
+        own += self._seller_barrier.get(self.model.households.online_seller[self.rows])
+        own /= cfg.choice_scale
         u -= np.maximum.reduce(u, axis=0)
         exp_weights(u)
         u /= np.add.reduce(u, axis=0)  # the shares
         return u
 
+    def _online_row(self, row: np.ndarray, terms: _OnlineTerms, kept: float) -> None:
+        """Write an online channel's net price per yuan of output before its constant:
+        net online price × ``kept`` (after commission or fee), less packaging, the parcel
+        charge and the station trips."""
+        np.multiply(terms.net_online, kept, out=row)
+        row -= self.cfg.packaging_cost_share
+        row -= terms.parcel_charge
+        row -= terms.station
+
     def _flows(self, shares: np.ndarray, harvest: _Harvest, terms: _OnlineTerms) -> _Flows:
         """Where every yuan goes: what is sold by channel, what city buyers pay for what
-        arrives, and what households keep after commissions, fees, packaging and parcels."""
+        arrives, and what households keep after commissions, fees, packaging and parcels.
+
+        Each term is the same row-wise formula as always (same operations, same order) and
+        is totalled as soon as it is complete, so a handful of arrays are reused instead of
+        a dozen being alive at once (a median county's week peaks ~5 MB lower).
+        """
         cfg = self.cfg
-        perish, city, transit_loss = harvest.perish, terms.city, terms.transit_loss
-        w = self._weight
-        sold = shares * (harvest.value * w)  # farm-gate value by channel (rows), real households
-        local = 1.0 - cfg.local_loss * perish
+        perish, city, keep = harvest.perish, terms.city, terms.keep
+        sold = np.multiply(shares, harvest.weighted_value, out=shares)  # farm-gate value by channel
         online_gate = sold[FarmChannel.ANCHOR] + sold[FarmChannel.SELF_ONLINE]
-        gross = online_gate * city  # value shipped at city prices
-        lost = gross * transit_loss * perish
-        paid = gross - lost  # what city buyers pay for what arrives
-        commission = (sold[FarmChannel.ANCHOR] * city * (1.0 - transit_loss * perish)) * cfg.anchor_commission
-        platform = (sold[FarmChannel.SELF_ONLINE] * city * (1.0 - transit_loss * perish)) * cfg.platform_fee
-        packaging = online_gate * cfg.packaging_cost_share
+        paid = online_gate * city  # value shipped at city prices ...
+        term = paid * terms.transit_loss
+        term *= perish
+        lost = float(term.sum())
+        paid -= term  # ... less what is lost on the way: what city buyers pay for what arrives
+        total_paid = float(paid.sum())
+        np.multiply(sold[FarmChannel.ANCHOR], city, out=term)
+        term *= keep
+        anchor_paid = float(term.sum())
+        commission = term * cfg.anchor_commission
+        total_commission = float(commission.sum())
+        receipts_online = np.subtract(paid, commission, out=paid)
+        np.multiply(sold[FarmChannel.SELF_ONLINE], city, out=term)
+        term *= keep
+        term *= cfg.platform_fee
+        platform = float(term.sum())
+        receipts_online -= term
+        np.multiply(online_gate, cfg.packaging_cost_share, out=term)
+        packaging = float(term.sum())
+        receipts_online -= term
         parcels = online_gate / cfg.up_parcel_value
-        charges = parcels * cfg.up_parcel_value * terms.parcel_charge
-        online_receipts = paid - commission - platform - packaging - charges
-        local_receipts = sold[FarmChannel.TRADER] * local + sold[FarmChannel.MARKET] * cfg.market_price_index * local
-        receipts = local_receipts + online_receipts  # real-household totals per row
-        anchor_paid = sold[FarmChannel.ANCHOR] * city * (1.0 - transit_loss * perish)
+        np.multiply(parcels, cfg.up_parcel_value, out=term)
+        term *= terms.parcel_charge
+        charges = float(term.sum())
+        receipts_online -= term
+        receipts = np.multiply(sold[FarmChannel.TRADER], harvest.local, out=commission)
+        np.multiply(sold[FarmChannel.MARKET], cfg.market_price_index, out=term)
+        term *= harvest.local
+        receipts += term  # local receipts
+        receipts += receipts_online  # real-household totals per row
         return _Flows(
             sold=sold,
+            parcels=parcels,
+            per_household=receipts / self._weight,
             lost=lost,
-            paid=paid,
-            commission=commission,
+            paid=total_paid,
+            commission=total_commission,
             platform=platform,
             packaging=packaging,
-            parcels=parcels,
             charges=charges,
-            online_receipts=online_receipts,
-            receipts=receipts,
+            online_receipts=float(receipts_online.sum()),
+            receipts=float(receipts.sum()),
             anchor_paid=anchor_paid,
-            per_household=receipts / w,
         )
 
     def _carry_forward(self, flows: _Flows) -> np.ndarray:
@@ -260,15 +322,18 @@ class FarmSales:
         rows = self.rows
         # households budget on smoothed farm income
         a = 1.0 / cfg.income_smoothing_weeks
-        hh.farm_revenue_avg[rows] = (1.0 - a) * hh.farm_revenue_avg[rows] + a * flows.per_household
+        smoothed = hh.farm_revenue_avg[rows]  # (1 - a) * smoothed + a * this week's, in place when a view
+        smoothed *= 1.0 - a
+        smoothed += a * flows.per_household
+        hh.farm_revenue_avg[rows] = smoothed
         parcels_node = np.bincount(self._node, weights=flows.parcels, minlength=self.model.county.n)
         k = cfg.parcel_expectation_smoothing
         self.expected_parcels = (1.0 - k) * self.expected_parcels + k * parcels_node
         k = cfg.city_volume_smoothing
-        self.last_online_value = (1.0 - k) * self.last_online_value + k * float(flows.paid.sum())
+        self.last_online_value = (1.0 - k) * self.last_online_value + k * flows.paid
         self.model.anchors.book_week(
-            commission=float(flows.commission.sum()),
-            volume=float(flows.anchor_paid.sum()),
+            commission=flows.commission,
+            volume=flows.anchor_paid,
             reference=self.reference_volume,
         )
         return parcels_node

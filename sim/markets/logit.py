@@ -32,5 +32,6 @@ def exp_weights(z: np.ndarray) -> np.ndarray:
     # slower when unavailable options are scattered among households)
     np.maximum(z, FLOOR, out=z)
     np.exp(z, out=z)
-    np.multiply(z, z > _FLOOR_WEIGHT, out=z)
+    kept = np.greater(z, _FLOOR_WEIGHT, out=np.empty(z.shape, dtype=bool))
+    np.multiply(z, kept, out=z)
     return z

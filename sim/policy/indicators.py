@@ -273,7 +273,7 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
         "share of households",
         "Share of rural households buying online.",
         "last",
-        lambda m: readings.rural_mean(m, m.households.online_buyer.astype(float)),
+        readings.rural_flag_share("online_buyer"),
     ),
     Indicator(
         "online_seller_share",
@@ -281,7 +281,7 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
         "share of households",
         "Share of rural households selling farm products online themselves.",
         "last",
-        lambda m: readings.rural_mean(m, m.households.online_seller.astype(float)),
+        readings.rural_flag_share("online_seller"),
     ),
     Indicator(
         "trained_households",

@@ -8,6 +8,7 @@ administrative villages), weighted by the real households each agent stands for.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -49,12 +50,45 @@ class Indicator:
         return self.unit.replace("/week", "/year") if self.summary == "sum" else self.unit
 
 
+def rural_weights(model: CountyModel) -> tuple[np.ndarray, float]:
+    """Each row's weight among rural households (0 for the others) and their total.
+
+    Place and weight never change during a run, so both are worked out once per run
+    (six household indicators read them every week).
+    """
+    hh = model.households
+    w = hh.derived(("rural_weights",), lambda: hh.weight * hh.rural)
+    return w, hh.derived(("rural_weight_total",), lambda: float(w.sum()))
+
+
 def rural_mean(model: CountyModel, values: np.ndarray) -> float:
     """Mean of a per-household value over rural households (weighted; 0 without any)."""
-    hh = model.households
-    w = hh.weight * hh.rural
-    total = w.sum()
+    w, total = rural_weights(model)
     return float((values * w).sum() / total) if total > 0 else 0.0
+
+
+#: per model, each flag column's contents when its rural share was last read, and that share
+_FLAG_SHARES: weakref.WeakKeyDictionary[CountyModel, dict[str, tuple[np.ndarray, float]]] = weakref.WeakKeyDictionary()
+
+
+def rural_flag_share(column: str) -> Callable[[CountyModel], float]:
+    """Reads the share of rural households (weighted) whose flag ``column`` is set.
+
+    Who buys or sells online changes once a month, so the share is kept, per model,
+    until the column's contents change: the same number as reading it every week.
+    """
+
+    def f(model: CountyModel) -> float:
+        flag = getattr(model.households, column)
+        kept = _FLAG_SHARES.setdefault(model, {})
+        last = kept.get(column)
+        if last is not None and np.array_equal(last[0], flag):
+            return last[1]
+        value = rural_mean(model, flag.astype(float))
+        kept[column] = (flag.copy(), value)
+        return value
+
+    return f
 
 
 def share_true(flags: list[bool]) -> float:

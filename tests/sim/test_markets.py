@@ -173,3 +173,30 @@ def test_bad_ecommerce_inputs(tiny, override, needle):
 def test_farm_kind_rejects_empty_months():
     with pytest.raises(ValueError):
         FarmKindConfig(share=0.5, harvest_months=[])
+
+
+def test_remembered_value_follows_its_inputs_contents():
+    from sim.markets.memo import Remembered
+
+    calls = []
+    memo = Remembered(lambda a, k: calls.append(1) or a * k)
+    a = np.array([1.0, 2.0])
+    first = memo.get(a, 2.0)
+    assert memo.get(a, 2.0) is first and len(calls) == 1  # unchanged inputs: kept
+    a[0] = 5.0  # changed in place: worked out again
+    assert memo.get(a, 2.0).tolist() == [10.0, 4.0] and len(calls) == 2
+    assert memo.get(a, 3.0).tolist() == [15.0, 6.0] and len(calls) == 3
+    with pytest.raises(ValueError):
+        memo.get(a, 3.0)[0] = 0.0  # shared between callers: read-only
+
+
+def test_village_shares_segmented_sum_matches_bincount(tiny):
+    from sim.markets.adoption import village_shares
+
+    hh = CountyModel(tiny(**{"population.households_per_agent": 3})).households
+    n = int(hh.node.max()) + 3  # trailing settlements without households
+    flag = hh.online_buyer
+    total = np.bincount(hh.node, weights=hh.weight, minlength=n)
+    yes = np.bincount(hh.node, weights=hh.weight * flag, minlength=n)
+    expected = np.divide(yes, total, out=np.zeros(n), where=total > 0)
+    assert np.array_equal(village_shares(hh, flag, n), expected)

@@ -66,6 +66,17 @@ def test_weights_represent_the_same_households_at_any_screening_factor(tiny):
     assert len(coarse.household_agents) == len(coarse.households)
     agent = coarse.household_agents[10]
     assert agent.weight == coarse.households.weight[10]
+    # the row is worked out from the agent's id, not stored: it must still be every agent's own
+    assert [a.row for a in coarse.household_agents] == list(range(len(coarse.households)))
+    assert coarse.household_agents[-1].income == coarse.households.income[-1]
+
+
+def test_household_agent_refuses_a_row_out_of_order(tiny):
+    from sim.agents.household import HouseholdAgent
+
+    model = CountyModel(tiny())
+    with pytest.raises(ValueError, match="row order"):
+        HouseholdAgent(model, 3)  # registered after every other agent: its id is not row 3's
 
 
 def test_screening_factor_changes_results_little(tiny):
