@@ -44,7 +44,7 @@ from sim.agents.anchor import Anchors
 from sim.agents.government import Government
 from sim.agents.household import HouseholdAgent, create_households
 from sim.agents.retailer import CenterTable, ChainRetailer, TownshipCenter, center_values
-from sim.agents.store import NEWTYPE, TRADITIONAL, StoreTable, VillageStore, store_uniforms
+from sim.agents.store import NEWTYPE, TRADITIONAL, StoreTable, VillageStore, store_key, store_uniforms
 from sim.config import Scenario, criteria_for
 from sim.geography import CountyMap, build_map, default_store_coverage
 from sim.logistics.parcels import Logistics
@@ -190,7 +190,7 @@ class CountyModel(mesa.Model):
         self.store_table = StoreTable()
         self.store_agents: dict[int, VillageStore] = {}
         self._store_serial = np.zeros(self.county.n, dtype=np.int64)
-        #: the key of the stores' own draws (:func:`sim.agents.store.store_uniforms`)
+        #: the stream number in the stores' own draws (:func:`sim.agents.store.store_key`)
         self.store_stream = STREAMS.index("stores")
         self.center_table = CenterTable(self.county.n)
         self.center_agents: dict[int, TownshipCenter] = {}
@@ -214,9 +214,10 @@ class CountyModel(mesa.Model):
             serial[i] = self._store_serial[v]
             self._store_serial[v] += 1
         t = self.store_table
-        rows = t.add(nodes, serial, kinds, s.initial_cash_weeks * s.fixed_cost_week, hurdles, self.steps)
+        key = store_key(self.seed, self.store_stream, nodes, serial)
+        rows = t.add(nodes, serial, key, kinds, s.initial_cash_weeks * s.fixed_cost_week, hurdles, self.steps)
         if self.steps == 0:
-            draw = store_uniforms(self.seed, self.store_stream, nodes, serial, 0, 0)
+            draw = store_uniforms(key, 0, 0)
             t.digital[rows] = draw < s.initial_digital_share
         for r in rows.tolist():
             self.store_agents[r] = VillageStore(self, r)

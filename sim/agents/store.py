@@ -49,6 +49,7 @@ STORE_KINDS = tuple(StoreKind)
 COLUMNS: dict[str, Any] = {
     "node": np.int64,
     "serial": np.int64,
+    "key": np.uint64,
     "kind": np.int8,
     "chain": np.int64,
     "digital": bool,
@@ -69,12 +70,15 @@ class StoreTable:
 
     Columns are attributes of length ``len(table)`` (views onto buffers that grow by
     doubling as stores enter, so an entrant costs amortised constant time); rows of
-    closed stores stay, with ``open`` false.
+    closed stores stay, with ``open`` false. Values derived from the open rows and their
+    kinds are kept (:meth:`cached`), so whoever writes ``kind`` calls :meth:`changed`.
 
     Attributes:
         node: The village's settlement index.
         serial: How many stores the village had had before this one (with ``node``, the
-            store's identity for its random draws, :func:`store_uniforms`).
+            store's identity for its random draws).
+        key: The hash of (run seed, stream, node, serial) its draws start from
+            (:func:`store_key`, :func:`store_uniforms`).
         kind: :class:`StoreKind` value.
         chain: Index of the supplying chain retailer, -1 for none.
         digital: Uses digital stock and ordering tools (lower restocking cost).
@@ -88,6 +92,7 @@ class StoreTable:
 
     node: np.ndarray
     serial: np.ndarray
+    key: np.ndarray
     kind: np.ndarray
     chain: np.ndarray
     digital: np.ndarray
@@ -116,7 +121,14 @@ class StoreTable:
             setattr(self, name, buf[: self._n])
 
     def add(
-        self, node: np.ndarray, serial: np.ndarray, kind: np.ndarray, cash: float, hurdle: np.ndarray, step: int
+        self,
+        node: np.ndarray,
+        serial: np.ndarray,
+        key: np.ndarray,
+        kind: np.ndarray,
+        cash: float,
+        hurdle: np.ndarray,
+        step: int,
     ) -> np.ndarray:
         """Append open stores (all other columns start at zero, unchained, not digital).
 
@@ -137,6 +149,7 @@ class StoreTable:
         self._bind()
         self.node[rows] = node
         self.serial[rows] = serial
+        self.key[rows] = key
         self.kind[rows] = kind
         self.chain[rows] = -1
         self.cash[rows] = cash
@@ -146,13 +159,19 @@ class StoreTable:
         self._version += 1
         return rows
 
+    def changed(self) -> None:
+        """Say that a column the cached values read (``kind``) was written."""
+        self._version += 1
+
     def close(self, rows: np.ndarray) -> None:
         """Flag stores as closed and out of their chain."""
         self.open[rows] = False
         self.chain[rows] = -1
         self._version += 1
 
-    def _cached(self, key: str, make: Any) -> Any:
+    def cached(self, key: str, make: Any) -> Any:
+        """A value derived from the open rows and their kinds, kept until a store opens,
+        closes or changes kind (:meth:`changed`)."""
         hit = self._cache.get(key)
         if hit is None or hit[0] != self._version:
             hit = self._cache[key] = (self._version, make())
@@ -166,7 +185,7 @@ class StoreTable:
             rows.flags.writeable = False
             return rows
 
-        return self._cached("open_rows", make)
+        return self.cached("open_rows", make)
 
     def per_node(self, n_nodes: int) -> np.ndarray:
         """Open stores in each settlement."""
@@ -183,7 +202,7 @@ class StoreTable:
             first.flags.writeable = False
             return first
 
-        return self._cached(f"first_rows{n_nodes}", make)
+        return self.cached(f"first_rows{n_nodes}", make)
 
     def slots(self) -> np.ndarray:
         """Per open store (in :meth:`open_rows` order), its place among its village's open
@@ -201,7 +220,7 @@ class StoreTable:
             slot.flags.writeable = False
             return slot
 
-        return self._cached("slots", make)
+        return self.cached("slots", make)
 
 
 def weekly_profit(
@@ -235,17 +254,25 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
-def store_uniforms(seed: int, stream: int, node: np.ndarray, serial: np.ndarray, step: int, draw: int) -> np.ndarray:
-    """Uniform numbers in [0, 1) for stores, keyed by (run seed, stream, village, serial,
-    step, draw): a counter-based generator, so a store's draws depend on its identity and
-    the date only, never on which other stores exist (common random numbers), and all
-    stores' draws come in one array operation."""
+def store_key(seed: int, stream: int, node: np.ndarray, serial: np.ndarray) -> np.ndarray:
+    """The start of each store's draws: a hash of (run seed, stream, village, serial),
+    worked out once when the store opens."""
     with np.errstate(over="ignore"):
         h = np.full(len(node), _mix(np.array([seed & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))[0])
         for key in (np.uint64(stream), np.asarray(node, dtype=np.uint64), np.asarray(serial, dtype=np.uint64)):
             h = _mix(h ^ key)
-        for key in (step, draw):
-            h = _mix(h ^ np.uint64(key))
+    return h
+
+
+def store_uniforms(key: np.ndarray, step: int, draw: int) -> np.ndarray:
+    """Uniform numbers in [0, 1) for stores with these keys (:func:`store_key`) at this
+    step, draw number ``draw``: a counter-based generator (SplitMix64's finaliser over the
+    key, step and draw), so a store's draws depend on its identity and the date only,
+    never on which other stores exist (common random numbers), and all stores' draws
+    come in one array operation."""
+    with np.errstate(over="ignore"):
+        h = _mix(key ^ np.uint64(step))
+        h = _mix(h ^ np.uint64(draw))
     return (h >> np.uint64(11)).astype(np.float64) * 2.0**-53
 
 
@@ -289,6 +316,7 @@ class VillageStore(FixedAgent):
     @kind.setter
     def kind(self, value: StoreKind) -> None:
         self.model.store_table.kind[self.row] = int(value)
+        self.model.store_table.changed()
 
     @property
     def chain(self) -> ChainRetailer | None:

@@ -55,9 +55,9 @@ def review_queue(model: CountyModel) -> np.ndarray:
     number and a queue key keyed by its identity and the date."""
     t = model.store_table
     rows = t.open_rows()
-    key = (model.seed, model.store_stream, t.node[rows], t.serial[rows], model.steps)
-    review = store_uniforms(*key, REVIEW_DRAW)
-    queue = store_uniforms(*key, QUEUE_DRAW)
+    key = t.key[rows]
+    review = store_uniforms(key, model.steps, REVIEW_DRAW)
+    queue = store_uniforms(key, model.steps, QUEUE_DRAW)
     pick = np.flatnonzero(review < model.config.stores.review_probability)
     return rows[pick[np.argsort(queue[pick], kind="stable")]]
 
@@ -83,6 +83,7 @@ def review_stores(model: CountyModel) -> None:
     subsidy = invest(model, rows, value, s.upgrade_cost, rate, "store_upgrade", kind == TRADITIONAL)
     up = ~np.isnan(subsidy)
     t.kind[rows[up]] = NEWTYPE
+    t.changed()
     for r, sub in zip(rows[up].tolist(), subsidy[up].tolist(), strict=True):
         model.record_upgrade(r, sub)
     join |= up & ~chained & model.has_chains

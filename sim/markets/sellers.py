@@ -68,9 +68,19 @@ class Sellers:
         return self._village_ratio(), self._township_ratio(), self._county_ratio(), self._online_ratio()
 
     def _village_ratio(self) -> np.ndarray:
+        return self.current_nest()[0]
+
+    def current_nest(self) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`village_nest` of the open stores as they are (kept until they change)."""
         t = self.model.store_table
-        rows = t.open_rows()
-        return self.village_nest(t.node[rows], self.kind_ratios[t.kind[rows]])[0]
+
+        def make() -> tuple[np.ndarray, np.ndarray]:
+            rows = t.open_rows()
+            vr, split = self.village_nest(t.node[rows], self.kind_ratios[t.kind[rows]])
+            vr.flags.writeable = split.flags.writeable = False  # shared by every reader
+            return vr, split
+
+        return t.cached("nest", make)
 
     def village_nest(self, node: np.ndarray, ratio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The village nest of many stores at once (:meth:`Market.nest_ratio` and
@@ -161,7 +171,7 @@ class Sellers:
         t = m.store_table
         rows = t.open_rows()
         node, kind, chain = t.node[rows], t.kind[rows], t.chain[rows]
-        revenue = by_village[node] * self.village_nest(node, self.kind_ratios[kind])[1]
+        revenue = by_village[node] * self.current_nest()[1]
         chained = chain >= 0
         relief = np.zeros(len(rows))
         rate = m.config.policy.chain_supply_subsidy

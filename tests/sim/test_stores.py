@@ -8,7 +8,7 @@ import copy
 import numpy as np
 import pytest
 
-from sim.agents.store import NEWTYPE, TRADITIONAL, StoreKind, StoreTable, store_uniforms
+from sim.agents.store import NEWTYPE, TRADITIONAL, StoreKind, StoreTable, store_key, store_uniforms
 from sim.markets.kinds import Channel
 from sim.model import CountyModel
 
@@ -152,9 +152,13 @@ def test_exits_remove_handles_and_flag_rows(model):
 
 def test_entrants_grow_the_table():
     t = StoreTable(capacity=2)
-    first = t.add(np.array([5, 5]), np.array([0, 1]), np.array([0, 1]), 100.0, np.ones(2), step=0)
+    first = t.add(
+        np.array([5, 5]), np.array([0, 1]), np.zeros(2, np.uint64), np.array([0, 1]), 100.0, np.ones(2), step=0
+    )
     t.cash[first] += 1.0
-    more = t.add(np.array([7, 9, 5]), np.array([0, 0, 2]), np.zeros(3), 50.0, np.ones(3), step=4)
+    more = t.add(
+        np.array([7, 9, 5]), np.array([0, 0, 2]), np.zeros(3, np.uint64), np.zeros(3), 50.0, np.ones(3), step=4
+    )
     assert len(t) == 5 and more.tolist() == [2, 3, 4]
     assert t.cash.tolist() == [101.0, 101.0, 50.0, 50.0, 50.0]
     assert t.open_rows().tolist() == [0, 1, 2, 3, 4] and t.opened_step.tolist() == [0, 0, 4, 4, 4]
@@ -166,9 +170,10 @@ def test_entrants_grow_the_table():
 
 
 def test_a_stores_draws_do_not_depend_on_other_stores():
-    one = store_uniforms(7, 1, np.array([12]), np.array([1]), 40, 2)
-    many = store_uniforms(7, 1, np.array([3, 12, 99]), np.array([0, 1, 0]), 40, 2)
-    assert one[0] == many[1] and 0.0 <= many.min() and many.max() < 1.0
-    assert store_uniforms(8, 1, np.array([12]), np.array([1]), 40, 2)[0] != one[0]
-    draws = store_uniforms(7, 1, np.arange(20_000), np.zeros(20_000, dtype=np.int64), 40, 1)
+    one = store_uniforms(store_key(7, 1, np.array([12]), np.array([1])), 40, 2)
+    many = store_uniforms(store_key(7, 1, np.array([3, 12, 99]), np.array([0, 1, 0])), 40, 2)
+    assert one[0] == many[1] and many.min() >= 0.0 and many.max() < 1.0
+    assert store_uniforms(store_key(8, 1, np.array([12]), np.array([1])), 40, 2)[0] != one[0]
+    assert store_uniforms(store_key(7, 1, np.array([12]), np.array([1])), 44, 2)[0] != one[0]
+    draws = store_uniforms(store_key(7, 1, np.arange(20_000), np.zeros(20_000, dtype=np.int64)), 40, 1)
     assert abs(draws.mean() - 0.5) < 0.01 and abs(np.mean(draws < 0.015) - 0.015) < 0.003
