@@ -43,10 +43,10 @@ from sim.agents import store_month
 from sim.agents.anchor import Anchors
 from sim.agents.government import Government
 from sim.agents.household import HouseholdAgent, create_households
-from sim.agents.retailer import CenterTable, ChainRetailer, TownshipCenter, center_values
-from sim.agents.store import NEWTYPE, TRADITIONAL, StoreTable, VillageStore, store_key, store_uniforms
+from sim.agents.retailer import CenterTable, ChainRetailer, TownshipCenter, monthly_centers
+from sim.agents.store import NEWTYPE, StoreTable, VillageStore, place_initial_stores, store_key, store_uniforms
 from sim.config import Scenario, criteria_for
-from sim.geography import CountyMap, build_map, default_store_coverage
+from sim.geography import CountyMap, build_map
 from sim.logistics.parcels import Logistics
 from sim.markets import calendar
 from sim.markets.adoption import adopt_month
@@ -224,29 +224,8 @@ class CountyModel(mesa.Model):
         return rows
 
     def _place_initial_stores(self) -> None:
-        s = self.config.stores
-        rng = self.streams["stores"]
-        coverage = s.initial_village_coverage
-        if coverage is None:
-            coverage = default_store_coverage(self.config.map.region)
-        k = s.max_stores_per_village
-        nodes, kinds, hurdles, chained = [], [], [], []
-        for v in self.county.villages.tolist():
-            # a fixed number of draws per village, so one village's draws never shift another's
-            has, extra = rng.random(), rng.random(k - 1)
-            kind_u, chain_u, hurdle = rng.random(k), rng.random(k), np.exp(rng.normal(0.0, s.owner_hurdle_sd, k))
-            if has >= coverage:
-                continue
-            count = 1 + int(np.sum(np.cumprod(extra < s.second_store_probability)))
-            for j in range(count):
-                kind = NEWTYPE if kind_u[j] < s.initial_newtype_share else TRADITIONAL
-                nodes.append(v)
-                kinds.append(kind)
-                hurdles.append(float(hurdle[j]))
-                chained.append(kind == NEWTYPE or chain_u[j] < s.initial_chain_share)
-        rows = self.new_stores(np.array(nodes, dtype=np.int64), np.array(kinds, dtype=np.int8), np.array(hurdles))
-        if self.has_chains:
-            self.assign_chains(rows[np.array(chained, dtype=bool)])
+        """The starting network of village stores (:func:`sim.agents.store.place_initial_stores`)."""
+        place_initial_stores(self)
 
     def _place_initial_centers(self) -> None:
         r = self.config.retailers
@@ -487,22 +466,8 @@ class CountyModel(mesa.Model):
         store_month.monthly_entry(self)
 
     def _monthly_centers(self) -> None:
-        """Chains, in random order, look at the townships still without a centre; every
-        free township's expected value is worked out once, in one pass (a centre opened by
-        one chain does not change another township's households' choice)."""
-        if not self.retailers:
-            return
-        rng = self.streams["centers"]
-        towns = self.county.townships
-        candidates = towns[self.center_table.at_node[towns] < 0]
-        values = center_values(self, candidates)
-        sd = self.config.retailers.decision_noise_sd
-        for k in rng.permutation(len(self.retailers)):
-            free = self.center_table.at_node[candidates] < 0
-            candidates, values = candidates[free], values[free]
-            noise = np.exp(rng.normal(-0.5 * sd**2, sd, len(candidates)))
-            estimates = dict(zip(candidates.tolist(), (values * noise).tolist(), strict=True))
-            self.retailers[int(k)].consider_centers(estimates)
+        """Chains look at the townships still without a centre (:func:`sim.agents.retailer.monthly_centers`)."""
+        monthly_centers(self)
 
     # --- running ---------------------------------------------------------------------
 

@@ -173,3 +173,22 @@ class ChainRetailer(FixedAgent):
                     opened.append(node)
                     break
         return opened
+
+
+def monthly_centers(model: CountyModel) -> None:
+    """Chains, in random order, look at the townships still without a centre; every
+    free township's expected value is worked out once, in one pass (a centre opened by
+    one chain does not change another township's households' choice)."""
+    if not model.retailers:
+        return
+    rng = model.streams["centers"]
+    towns = model.county.townships
+    candidates = towns[model.center_table.at_node[towns] < 0]
+    values = center_values(model, candidates)
+    sd = model.config.retailers.decision_noise_sd
+    for k in rng.permutation(len(model.retailers)):
+        free = model.center_table.at_node[candidates] < 0
+        candidates, values = candidates[free], values[free]
+        noise = np.exp(rng.normal(-0.5 * sd**2, sd, len(candidates)))
+        estimates = dict(zip(candidates.tolist(), (values * noise).tolist(), strict=True))
+        model.retailers[int(k)].consider_centers(estimates)

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from mesa.discrete_space import FixedAgent
 
+from sim.geography import default_store_coverage
+
 if TYPE_CHECKING:
     from sim.agents.retailer import ChainRetailer
     from sim.config.stores import StoresConfig
@@ -274,6 +276,34 @@ def store_uniforms(key: np.ndarray, step: int, draw: int) -> np.ndarray:
         h = _mix(key ^ np.uint64(step))
         h = _mix(h ^ np.uint64(draw))
     return (h >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def place_initial_stores(model: CountyModel) -> None:
+    """The starting network: for each village in index order, a fixed number of draws from
+    the ``stores`` stream decides its stores, their kinds, chains and owners' hurdles (ODD 5.4)."""
+    s = model.config.stores
+    rng = model.streams["stores"]
+    coverage = s.initial_village_coverage
+    if coverage is None:
+        coverage = default_store_coverage(model.config.map.region)
+    k = s.max_stores_per_village
+    nodes, kinds, hurdles, chained = [], [], [], []
+    for v in model.county.villages.tolist():
+        # a fixed number of draws per village, so one village's draws never shift another's
+        has, extra = rng.random(), rng.random(k - 1)
+        kind_u, chain_u, hurdle = rng.random(k), rng.random(k), np.exp(rng.normal(0.0, s.owner_hurdle_sd, k))
+        if has >= coverage:
+            continue
+        count = 1 + int(np.sum(np.cumprod(extra < s.second_store_probability)))
+        for j in range(count):
+            kind = NEWTYPE if kind_u[j] < s.initial_newtype_share else TRADITIONAL
+            nodes.append(v)
+            kinds.append(kind)
+            hurdles.append(float(hurdle[j]))
+            chained.append(kind == NEWTYPE or chain_u[j] < s.initial_chain_share)
+    rows = model.new_stores(np.array(nodes, dtype=np.int64), np.array(kinds, dtype=np.int8), np.array(hurdles))
+    if model.has_chains:
+        model.assign_chains(rows[np.array(chained, dtype=bool)])
 
 
 def _column(name: str, cast: Any, doc: str, writable: bool = True) -> property:
