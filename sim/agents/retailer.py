@@ -184,7 +184,11 @@ def monthly_centers(model: CountyModel) -> None:
     rng = model.streams["centers"]
     towns = model.county.townships
     candidates = towns[model.center_table.at_node[towns] < 0]
-    values = center_values(model, candidates)
+    # the values are worked out only when some chain may still open a centre this year
+    # (the estimation errors are drawn either way, so the draws stay in step)
+    year = model.dates[model.steps - 1].year
+    room = any(ret.opened_in(year) < model.config.retailers.max_new_centers_per_year for ret in model.retailers)
+    values = center_values(model, candidates) if room else np.zeros(len(candidates))
     sd = model.config.retailers.decision_noise_sd
     for k in rng.permutation(len(model.retailers)):
         free = model.center_table.at_node[candidates] < 0
