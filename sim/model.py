@@ -39,13 +39,14 @@ import pandas as pd
 from mesa.discrete_space import Network
 from tqdm.auto import tqdm
 
+from sim.agents import store_month
 from sim.agents.anchor import Anchors
 from sim.agents.government import Government
 from sim.agents.household import create_household_agents, create_households
-from sim.agents.retailer import ChainRetailer, TownshipCenter
-from sim.agents.store import NEWTYPE, TRADITIONAL, VillageStore
+from sim.agents.retailer import CenterTable, ChainRetailer, TownshipCenter, monthly_centers
+from sim.agents.store import NEWTYPE, StoreTable, VillageStore, place_initial_stores, store_key, store_uniforms
 from sim.config import Scenario, criteria_for
-from sim.geography import CountyMap, build_map, default_store_coverage
+from sim.geography import CountyMap, build_map
 from sim.logistics.parcels import Logistics
 from sim.markets import calendar
 from sim.markets.adoption import adopt_month
@@ -61,8 +62,8 @@ from sim.policy.indicators import BASE_INDICATORS, EVALUATION_INDICATORS, INDICA
 
 #: Named random streams; the position in this tuple is the stream's spawn key, so new
 #: streams must be appended to keep existing ones unchanged.
-#: ("decisions" is no longer drawn from — stores have their own streams — but keeps its
-#: place so that the later streams keep their keys.)
+#: ("decisions" is no longer drawn from — stores have their own keyed draws — but keeps
+#: its place so that the later streams keep their keys.)
 STREAMS = (
     "households",
     "stores",
@@ -184,44 +185,47 @@ class CountyModel(mesa.Model):
         self.government = Government(self)
         self.evaluator = evaluation.Evaluator(self, criteria_for(scenario))
         self.retailers = [ChainRetailer(self, i, cash=0.0) for i in range(scenario.retailers.count)]
-        self._stores_by_node: dict[int, list[VillageStore]] = {}
-        self._store_serial: dict[int, int] = {}
+        #: every village store (a row each, :class:`StoreTable`), the Mesa agents of the
+        #: open ones by row, and how many stores each village has had (their serials)
+        self.store_table = StoreTable()
+        self.store_agents: dict[int, VillageStore] = {}
+        self._store_serial = np.zeros(self.county.n, dtype=np.int64)
+        #: the stream number in the stores' own draws (:func:`sim.agents.store.store_key`)
+        self.store_stream = STREAMS.index("stores")
+        self.center_table = CenterTable(self.county.n)
+        self.center_agents: dict[int, TownshipCenter] = {}
         self.events: dict[str, list[dict[str, Any]]] = {k: [] for k in EVENT_KINDS}
 
     # --- set-up ----------------------------------------------------------------------
 
-    def _new_store(self, node: int, kind: str, hurdle: float) -> VillageStore:
-        """Open a store; it gets its own random stream keyed by (village, how many stores the
-        village has had), so its draws do not depend on what other stores do."""
+    def new_stores(self, nodes: np.ndarray, kinds: np.ndarray, hurdles: np.ndarray) -> np.ndarray:
+        """Open stores (a row each and a Mesa agent on it). A store's identity for its
+        draws is (village, how many stores the village has had before it), so its draws do
+        not depend on what other stores do; stores of the starting network may already be
+        digital, entrants are not.
+
+        Returns:
+            The new rows.
+        """
         s = self.config.stores
-        serial = self._store_serial.get(node, 0)
-        self._store_serial[node] = serial + 1
-        rng = np.random.default_rng([self.seed, STREAMS.index("stores"), node, serial])
-        store = VillageStore(self, node, kind, cash=s.initial_cash_weeks * s.fixed_cost_week, hurdle=hurdle, rng=rng)
-        if self.steps == 0:  # stores of the starting network may already be digital; entrants are not
-            store.digital = bool(rng.random() < s.initial_digital_share)
-        self._stores_by_node.setdefault(node, []).append(store)
-        return store
+        nodes = np.asarray(nodes, dtype=np.int64)
+        serial = np.empty(len(nodes), dtype=np.int64)
+        for i, v in enumerate(nodes.tolist()):
+            serial[i] = self._store_serial[v]
+            self._store_serial[v] += 1
+        t = self.store_table
+        key = store_key(self.seed, self.store_stream, nodes, serial)
+        rows = t.add(nodes, serial, key, kinds, s.initial_cash_weeks * s.fixed_cost_week, hurdles, self.steps)
+        if self.steps == 0:
+            draw = store_uniforms(key, 0, 0)
+            t.digital[rows] = draw < s.initial_digital_share
+        for r in rows.tolist():
+            self.store_agents[r] = VillageStore(self, r)
+        return rows
 
     def _place_initial_stores(self) -> None:
-        s = self.config.stores
-        rng = self.streams["stores"]
-        coverage = s.initial_village_coverage
-        if coverage is None:
-            coverage = default_store_coverage(self.config.map.region)
-        k = s.max_stores_per_village
-        for v in self.county.villages:
-            # a fixed number of draws per village, so one village's draws never shift another's
-            has, extra = rng.random(), rng.random(k - 1)
-            kinds, chains, hurdles = rng.random(k), rng.random(k), np.exp(rng.normal(0.0, s.owner_hurdle_sd, k))
-            if has >= coverage:
-                continue
-            count = 1 + int(np.sum(np.cumprod(extra < s.second_store_probability)))
-            for j in range(count):
-                kind = NEWTYPE if kinds[j] < s.initial_newtype_share else TRADITIONAL
-                store = self._new_store(int(v), kind, float(hurdles[j]))
-                if self.has_chains and (kind == NEWTYPE or chains[j] < s.initial_chain_share):
-                    self.assign_chain(store)
+        """The starting network of village stores (:func:`sim.agents.store.place_initial_stores`)."""
+        place_initial_stores(self)
 
     def _place_initial_centers(self) -> None:
         r = self.config.retailers
@@ -235,7 +239,15 @@ class CountyModel(mesa.Model):
         p = self.county.population[towns] / self.county.population[towns].sum()
         chosen = rng.choice(towns, size=k, replace=False, p=p)
         for node in sorted(chosen.tolist()):
-            self.retailers[int(rng.integers(len(self.retailers)))].open_center(int(node))
+            self.open_center(int(node), int(rng.integers(len(self.retailers))))
+
+    def open_center(self, node: int, owner: int) -> TownshipCenter:
+        """Open a township centre owned by chain ``owner`` (a row and a Mesa agent on it);
+        centres present at the start (step 0) count against no year's capacity."""
+        year = self.dates[self.steps - 1].year if self.steps > 0 else -1
+        row = self.center_table.add(node, owner, self.steps, year)
+        center = self.center_agents[row] = TownshipCenter(self, row)
+        return center
 
     def try_upgrade_county_center(self) -> bool:
         """Upgrade the county commerce service centre to the target floor area if the
@@ -261,36 +273,49 @@ class CountyModel(mesa.Model):
 
     @property
     def stores_by_node(self) -> Mapping[int, list[VillageStore]]:
-        """Open stores of each village that has any (read only: stores open and close
-        through the model, :meth:`_new_store` and :meth:`record_exit`)."""
-        return self._stores_by_node
+        """Open stores (their agents) of each village that has any, in opening order
+        (built on demand from the table: for inspection, not for weekly work)."""
+        out: dict[int, list[VillageStore]] = {}
+        t = self.store_table
+        for r in t.open_rows().tolist():
+            out.setdefault(int(t.node[r]), []).append(self.store_agents[r])
+        return out
 
     def open_stores(self) -> list[VillageStore]:
-        return [s for stores in self._stores_by_node.values() for s in stores]
+        """The open stores' agents, in opening order."""
+        return [self.store_agents[r] for r in self.store_table.open_rows().tolist()]
 
     def stores_at(self, node: int) -> list[VillageStore]:
-        return self._stores_by_node.get(node, [])
+        """The open stores' agents of a village, in opening order."""
+        t = self.store_table
+        rows = t.open_rows()
+        return [self.store_agents[r] for r in rows[t.node[rows] == node].tolist()]
 
     def stores_per_node(self) -> np.ndarray:
-        counts = np.zeros(self.county.n, dtype=np.int64)
-        for node, stores in self._stores_by_node.items():
-            counts[node] = len(stores)
-        return counts
+        return self.store_table.per_node(self.county.n)
+
+    def newtype_at(self) -> np.ndarray:
+        """Per settlement, whether it has an open new-type store."""
+        t = self.store_table
+        rows = t.open_rows()
+        return np.bincount(t.node[rows], weights=t.kind[rows] == NEWTYPE, minlength=self.county.n) > 0
 
     def center_at(self, node: int) -> TownshipCenter | None:
-        for r in self.retailers:
-            c = r.centers.get(node)
-            if c is not None:
-                return c
-        return None
+        row = int(self.center_table.at_node[node])
+        return self.center_agents[row] if row >= 0 else None
 
-    def assign_chain(self, store: VillageStore) -> None:
-        """Put a store under the supply of the chain with the fewest members (ties: lowest index)."""
-        if not self.retailers:
+    def assign_chains(self, rows: np.ndarray) -> None:
+        """Put stores, in the given order, under the supply of the chain with the fewest
+        members at the time (ties: lowest index)."""
+        if not self.retailers or len(rows) == 0:
             return
-        chain = min(self.retailers, key=lambda r: (len(r.members), r.index))
-        chain.members.add(store)
-        store.chain = chain
+        t = self.store_table
+        chain = t.chain[t.open_rows()]
+        counts = np.bincount(chain[chain >= 0], minlength=len(self.retailers))
+        for r in np.asarray(rows).tolist():
+            c = int(np.argmin(counts))
+            t.chain[r] = c
+            counts[c] += 1
 
     # --- records ---------------------------------------------------------------------
 
@@ -301,16 +326,19 @@ class CountyModel(mesa.Model):
         """Record a dated event (facility built, carrier joined co-distribution, ...)."""
         self._event(kind, **data)
 
-    def record_exit(self, store: VillageStore, reason: str) -> None:
-        self._stores_by_node[store.node].remove(store)
-        if not self._stores_by_node[store.node]:
-            del self._stores_by_node[store.node]
-        self.week["exits"] += 1
-        self._event("exits", village=self.county.ids[store.node], reason=reason, cash=store.cash)
+    def close_stores(self, rows: np.ndarray, reasons: list[str]) -> None:
+        """Close stores for good: their rows are flagged closed and out of their chain,
+        their agents leave the cell and the model, and each exit is recorded."""
+        t = self.store_table
+        for r, reason in zip(np.asarray(rows).tolist(), reasons, strict=True):
+            self._event("exits", village=self.county.ids[int(t.node[r])], reason=reason, cash=float(t.cash[r]))
+            self.store_agents.pop(r).remove()
+        t.close(rows)
+        self.week["exits"] += len(reasons)
 
-    def record_upgrade(self, store: VillageStore, subsidy: float) -> None:
+    def record_upgrade(self, row: int, subsidy: float) -> None:
         self.week["upgrades"] += 1
-        self._event("upgrades", village=self.county.ids[store.node], subsidy=subsidy)
+        self._event("upgrades", village=self.county.ids[int(self.store_table.node[row])], subsidy=subsidy)
 
     def record_center(self, node: int, subsidy: float) -> None:
         self._event("centers", township=self.county.ids[node], subsidy=subsidy)
@@ -346,15 +374,24 @@ class CountyModel(mesa.Model):
         hh = self.households
         online = np.bincount(hh.node, weights=self.week["spend"][:, Channel.ONLINE], minlength=self.county.n)
         week = self.logistics.ship_week(online, self.farm.week["parcels_by_node"])
-        for node in np.flatnonzero(week["point_fees"]):
-            stores = self.stores_at(int(node))
-            if stores:
-                stores[0].receive_service_fee(float(week["point_fees"][node]))
+        fees = week["point_fees"]
+        nodes = np.flatnonzero(fees)
+        rows = self.store_table.first_rows(self.county.n)[nodes]
+        got = rows >= 0
+        rows, amount = rows[got], fees[nodes[got]]
+        t = self.store_table  # the village's first store is its service point (一点多能)
+        t.service_income_week[rows] = amount
+        t.cash[rows] += amount
+        t.profit_week[rows] += amount
+        t.month_profit[rows] += amount
 
     def _close_broke_stores(self) -> None:
         """A store that cannot pay its way closes at once: negative cash is never left standing."""
-        for store in [s for s in self.open_stores() if s.cash < 0]:
-            store.exit("out_of_cash")
+        t = self.store_table
+        rows = t.open_rows()
+        broke = rows[t.cash[rows] < 0]
+        if len(broke):
+            self.close_stores(broke, ["out_of_cash"] * len(broke))
 
     def _collect_carriers(self) -> None:
         cons = self.logistics.consortium
@@ -420,52 +457,17 @@ class CountyModel(mesa.Model):
 
     def _monthly_store_reviews(self) -> None:
         """Stores close the month, the failing ones exit, and a random share of the others
-        review joining a chain, upgrading and going digital."""
-        s = self.config.stores
-        stores = self.open_stores()
-        for store in stores:
-            store.close_month()
-        for store in [x for x in stores if x.should_exit()]:
-            store.exit("out_of_cash" if store.cash < 0 else "sustained_losses")
-        # each store draws its review and its place in the queue from its own stream, so a
-        # policy that changes other stores does not change this store's draws
-        draws = [(store, store.own_rng.random(), store.own_rng.random()) for store in self.open_stores()]
-        for store, review, _ in sorted(draws, key=lambda d: d[2]):
-            if review < s.review_probability:
-                store.consider_chain()
-                store.consider_upgrade()
-                store.consider_digital()
+        review joining a chain, upgrading and going digital (:mod:`sim.agents.store_month`)."""
+        store_month.close_month(self)
+        store_month.review_stores(self)
 
     def _monthly_entry(self) -> None:
-        """Would-be owners test villages with room for another store and open one where the
-        expected profit pays back the opening cost times the owner's hurdle."""
-        s = self.config.stores
-        rng = self.streams["entry"]
-        per_node = self.stores_per_node()
-        villages = self.county.villages
-        tests = rng.random(len(villages)) < s.entry_probability
-        hurdles = np.exp(rng.normal(0.0, s.owner_hurdle_sd, len(villages)))
-        for v, test, hurdle in zip(villages, tests, hurdles, strict=True):
-            if not test or per_node[v] >= s.max_stores_per_village:
-                continue
-            revenue = self.sellers.entrant_revenue(int(v))
-            weekly = revenue * (s.gross_margin - s.restock_cost_share) - s.fixed_cost_week
-            if weekly > 0 and weekly * 52.0 * s.payback_years > s.entry_cost * hurdle:
-                # the owner pays the opening cost from savings outside the store's books;
-                # the store starts with its working cash
-                self._new_store(int(v), TRADITIONAL, float(hurdle))
-                self.week["entries"] += 1
-                self._event("entries", village=self.county.ids[int(v)])
+        """Would-be owners open stores where it pays (:func:`sim.agents.store_month.monthly_entry`)."""
+        store_month.monthly_entry(self)
 
     def _monthly_centers(self) -> None:
-        """Chains, in random order, look at the townships still without a centre."""
-        rng = self.streams["centers"]
-        candidates = [int(t) for t in self.county.townships if self.center_at(int(t)) is None]
-        sd = self.config.retailers.decision_noise_sd
-        for k in rng.permutation(len(self.retailers)):
-            noise = {t: float(np.exp(rng.normal(-0.5 * sd**2, sd))) for t in candidates}
-            self.retailers[int(k)].consider_centers(noise)
-            candidates = [t for t in candidates if self.center_at(t) is None]
+        """Chains look at the townships still without a centre (:func:`sim.agents.retailer.monthly_centers`)."""
+        monthly_centers(self)
 
     # --- running ---------------------------------------------------------------------
 

@@ -64,9 +64,7 @@ def county_map(model) -> plt.Figure:
 def _villages_by_store(ax: Axes, model: Any, per_node: np.ndarray) -> None:
     """Villages without a store, with traditional stores only, and with a new-type store."""
     c = model.county
-    newtype = np.zeros(c.n, dtype=bool)
-    for s in model.open_stores():
-        newtype[s.node] |= s.kind == "newtype"
+    newtype = model.newtype_at()
     v = c.villages
     groups = [
         ("no store", (per_node[v] == 0), "white", "X"),
@@ -92,7 +90,7 @@ def _townships_by_centre(ax: Axes, model: Any) -> None:
     """Townships with a commerce centre (filled) and without (open)."""
     c = model.county
     t = c.townships
-    has_center = np.array([model.center_at(int(n)) is not None for n in t], dtype=bool)
+    has_center = model.center_table.at_node[t] >= 0
     ax.scatter(
         c.x_km[t[has_center]],
         c.y_km[t[has_center]],

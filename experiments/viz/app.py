@@ -28,7 +28,6 @@ from typing import Any, get_args
 import matplotlib
 
 matplotlib.use("Agg")
-import numpy as np
 import solara
 from matplotlib import font_manager
 from matplotlib.collections import LineCollection
@@ -206,9 +205,7 @@ def draw_map(model: CountyModel) -> Figure:
     ax.add_collection(LineCollection(segs, colors="0.75", linewidths=0.6, zorder=1))
     v = c.villages
     per_node = model.stores_per_node()
-    newtype = np.zeros(c.n, dtype=bool)
-    for s in model.open_stores():
-        newtype[s.node] |= s.kind == "newtype"
+    newtype = model.newtype_at()
     door = model.logistics.door_share[v] > 0
     groups = (
         ("no store", per_node[v] == 0, "white", "X"),
@@ -232,7 +229,7 @@ def draw_map(model: CountyModel) -> Figure:
         label=f"no express into the village ({len(no_door)})",
     )
     t = c.townships
-    centre = np.array([model.center_at(int(n)) is not None for n in t], dtype=bool)
+    centre = model.center_table.at_node[t] >= 0
     ax.scatter(c.x_km[t[centre]], c.y_km[t[centre]], s=90, marker="^", c="black", zorder=4, label="township centre")
     ax.scatter(
         c.x_km[t[~centre]], c.y_km[t[~centre]], s=90, marker="^", c="white", edgecolors="black", zorder=4,

@@ -29,6 +29,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 import mesa
+import numpy as np
 
 from sim.policy.catalogue import BY_PROGRAMME, PROGRAMMES, lever_value, window_end, window_start
 from sim.policy.demand import programme_need
@@ -256,6 +257,28 @@ class Government(mesa.Agent):
         self.pots[programme] -= cost
         paid = cost * keep
         self._book(programme, paid, cost)
+        return paid
+
+    def pay_up_to_each(self, programme: str, amount: float, count: int) -> np.ndarray:
+        """``pay_up_to(programme, amount)`` for ``count`` claimants in turn, in one step:
+        each is paid in full until the pot runs short, the next gets what is left, the rest
+        nothing (a cumulative sum instead of a loop).
+
+        Returns:
+            What reached each claimant (yuan), in claim order.
+        """
+        if amount <= 0 or count == 0 or not self.is_open(programme):
+            return np.zeros(count)
+        keep = 1.0 - self.model.config.policy.leakage_share
+        want = amount / keep
+        before = want * np.arange(count)  # what the earlier claimants took, had they been paid in full
+        cost = np.clip(self.pots[programme] - before, 0.0, want)
+        total = float(cost.sum())
+        if total <= 0:
+            return np.zeros(count)
+        self.pots[programme] = max(0.0, self.pots[programme] - total)
+        paid = cost * keep
+        self._book(programme, float(paid.sum()), total)
         return paid
 
     def can_pay(self, programme: str) -> bool:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.agents.store import NEWTYPE, TRADITIONAL, VillageStore
+from sim.agents.store import TRADITIONAL, StoreKind, weekly_profit
 from sim.markets.kinds import Channel
 
 if TYPE_CHECKING:
@@ -48,6 +48,14 @@ class Sellers:
 
     def __init__(self, model: CountyModel):
         self.model = model
+        st = model.config.stores
+        #: basket ratio of a store of each :class:`StoreKind` (price and range follow the kind only)
+        self.kind_ratios = np.array(
+            [
+                float(model.market.basket_ratio(1.0 + st.markup_traditional, st.assortment_traditional)),
+                float(model.market.basket_ratio(1.0 + st.markup_newtype, st.assortment_newtype)),
+            ]
+        )
         self.ratios: Ratios = self._read_ratios()
 
     # --- channel attributes ----------------------------------------------------------
@@ -60,11 +68,45 @@ class Sellers:
         return self._village_ratio(), self._township_ratio(), self._county_ratio(), self._online_ratio()
 
     def _village_ratio(self) -> np.ndarray:
-        vr = np.full(self.model.county.n, np.inf)
-        for node, stores in self.model.stores_by_node.items():
-            if stores:
-                vr[node] = self.model.market.nest_ratio(tuple(s.basket_ratio() for s in stores))
-        return vr
+        return self.current_nest()[0]
+
+    def current_nest(self) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`village_nest` of the open stores as they are (kept until they change)."""
+        t = self.model.store_table
+
+        def make() -> tuple[np.ndarray, np.ndarray]:
+            rows = t.open_rows()
+            vr, split = self.village_nest(t.node[rows], self.kind_ratios[t.kind[rows]])
+            vr.flags.writeable = split.flags.writeable = False  # shared by every reader
+            return vr, split
+
+        return t.cached("nest", make)
+
+    def village_nest(self, node: np.ndarray, ratio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The village nest of many stores at once (:meth:`Market.nest_ratio` and
+        :meth:`Market.within_village_split`, same formulas, grouped by village).
+
+        Args:
+            node: Each store's village; stores of a village in their order (opening order).
+            ratio: Each store's basket ratio.
+
+        Returns:
+            ``(village_ratio, split)``: per settlement the nest's ratio (inf without a
+            store), per store its share of its village's store spending.
+        """
+        n = self.model.county.n
+        b = self.model.config.behaviour
+        lam = b.store_nest_scale
+        k = self.model.market.reference_budget / b.choice_scale_yuan
+        z = -k * ratio / lam
+        top = np.full(n, -np.inf)
+        np.maximum.at(top, node, z)
+        w = np.exp(z - top[node])
+        total = np.bincount(node, weights=w, minlength=n)
+        has = total > 0
+        vr = np.full(n, np.inf)
+        vr[has] = -lam * (top[has] + np.log(total[has])) / k
+        return vr, w / total[node]
 
     def _township_ratio(self) -> np.ndarray:
         m = self.model
@@ -72,8 +114,8 @@ class Sellers:
         tr = np.full(m.county.n, np.inf)  # the county town has no separate township channel
         market = m.market.basket_ratio(b.township_market_price_index, b.assortment_township_market)
         center = m.market.basket_ratio(b.township_center_price_index, b.assortment_township_center)
-        for t in m.county.townships:
-            tr[t] = center if m.center_at(int(t)) is not None else market
+        towns = m.county.townships
+        tr[towns] = np.where(m.center_table.at_node[towns] >= 0, center, market)
         return tr
 
     def _county_ratio(self) -> float:
@@ -100,17 +142,10 @@ class Sellers:
         m = self.model
         hh = m.households
         n = m.county.n
-        for ret in m.retailers:
-            ret.fee_income_week = 0.0
         by_village = np.bincount(hh.node, weights=spend[:, Channel.VILLAGE_STORE], minlength=n)
         by_township = np.bincount(hh.township, weights=spend[:, Channel.TOWNSHIP], minlength=n)
         ledger = dict.fromkeys(LEDGER_KEYS, 0.0)
-        for node, stores in list(m.stores_by_node.items()):
-            split = m.market.within_village_split(tuple(s.basket_ratio() for s in stores))
-            for store, share in zip(stores, split, strict=True):
-                revenue = float(by_village[node] * share)
-                store.book_week(revenue)
-                ledger["village_stores"] += revenue
+        ledger["village_stores"] = self._book_stores(by_village)
         self._book_townships(by_township, ledger)
         county_total = float(spend[:, Channel.COUNTY_TOWN].sum())
         if m.retailers:
@@ -123,23 +158,53 @@ class Sellers:
         ledger["instant_retail"] = float(spend[:, Channel.INSTANT_RETAIL].sum())
         return ledger
 
+    def _book_stores(self, by_village: np.ndarray) -> float:
+        """Every open store's week at once: its share of its village's store spending, its
+        costs, the chain fee (the chain_supply programme pays its part for chained stores
+        in store order while its pot lasts) and the fees to the chains.
+
+        Returns:
+            The stores' total revenue (yuan).
+        """
+        m = self.model
+        s = m.config.stores
+        t = m.store_table
+        rows = t.open_rows()
+        node, kind, chain = t.node[rows], t.kind[rows], t.chain[rows]
+        revenue = by_village[node] * self.current_nest()[1]
+        chained = chain >= 0
+        relief = np.zeros(len(rows))
+        rate = m.config.policy.chain_supply_subsidy
+        if rate > 0 and chained.any():
+            relief[chained] = m.government.pay_up_to_each("chain_supply", rate * s.chain_fee_week, int(chained.sum()))
+        profit = weekly_profit(s, revenue, kind, chained, t.digital[rows], relief)
+        t.revenue_week[rows] = revenue
+        t.service_income_week[rows] = 0.0
+        t.profit_week[rows] = profit
+        t.cash[rows] += profit
+        t.month_profit[rows] += profit
+        if m.retailers:
+            fees = np.bincount(chain[chained], minlength=len(m.retailers)) * s.chain_fee_week
+            for ret, fee in zip(m.retailers, fees.tolist(), strict=True):
+                ret.fee_income_week = fee
+                ret.cash += fee
+        return float(revenue.sum())
+
     def _book_townships(self, by_township: np.ndarray, ledger: dict[str, float]) -> None:
         """A township's spending: the centre's capture share to its centre, the rest to its
         market; a centre whose township spent nothing books an empty week."""
         m = self.model
-        capture = m.config.retailers.center_capture_share
-        for t in np.flatnonzero(by_township):
-            center = m.center_at(int(t))
-            if center is not None:
-                got = float(by_township[t] * capture)
-                center.book_week(got)
-                ledger["township_centers"] += got
-                ledger["township_markets"] += float(by_township[t]) - got
-            else:
-                ledger["township_markets"] += float(by_township[t])
-        for center in (c for ret in m.retailers for c in ret.centers.values()):
-            if by_township[center.node] == 0:
-                center.book_week(0.0)
+        r = m.config.retailers
+        c = m.center_table
+        got = by_township[c.node] * r.center_capture_share
+        c.revenue_week[:] = got
+        c.profit_week[:] = got * r.center_gross_margin - r.center_fixed_cost_week
+        for ret, profit in zip(
+            m.retailers, np.bincount(c.owner, c.profit_week, len(m.retailers)).tolist(), strict=True
+        ):
+            ret.cash += profit
+        ledger["township_centers"] = float(got.sum())
+        ledger["township_markets"] = float(by_township.sum()) - ledger["township_centers"]
 
     # --- what firms expect -------------------------------------------------------------
 
@@ -152,57 +217,93 @@ class Sellers:
         spend = market.shares(cost)[:, Channel.ONLINE] * market.base_budget * m.households.weight
         return np.bincount(m.households.node, weights=spend, minlength=m.county.n)
 
-    def _village_store_spend(self, node: int, village_ratio: np.ndarray) -> float:
-        """Expected weekly spending at a village's stores (planning budget, no noise)."""
+    def village_store_spend(self, village_ratio: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+        """Expected weekly spending at the village stores of each of ``nodes`` (distinct
+        villages; planning budget, no noise), in one pass over their households.
+
+        Args:
+            village_ratio: Per settlement, the village channel's ratio to assume (a
+                household sees only its own village's).
+            nodes: The villages.
+        """
         m = self.model
-        rows = m.market.rows_in(node)
-        if len(rows) == 0:
-            return 0.0
+        if len(nodes) == 0:
+            return np.zeros(0)
+        rows = np.concatenate([m.market.rows_in(int(v)) for v in nodes])
         _, tr, cr, orr = self.ratios
         budget = m.market.base_budget[rows]
         cost = m.market.costs(budget, village_ratio, tr, cr, orr, m.logistics.door_share, rows)
         share = m.market.shares(cost)[:, Channel.VILLAGE_STORE]
-        return float((budget * share * m.households.weight[rows]).sum())
+        spend = np.bincount(
+            m.households.node[rows], weights=budget * share * m.households.weight[rows], minlength=m.county.n
+        )
+        return spend[nodes]
 
-    def store_revenue_if(self, store: VillageStore, new_ratio: float) -> tuple[float, float]:
-        """A store's expected weekly revenue now, and if its basket ratio became ``new_ratio``."""
-        market = self.model.market
-        stores = self.model.stores_at(store.node)
-        idx = stores.index(store)
-        ratios = np.array([s.basket_ratio() for s in stores])
-        vr = self.ratios[0].copy()
-        out = []
-        for r in (ratios, np.where(np.arange(len(ratios)) == idx, new_ratio, ratios)):
-            vr[store.node] = market.nest_ratio(r)
-            out.append(self._village_store_spend(store.node, vr) * market.within_village_split(r)[idx])
-        return out[0], out[1]
+    def store_revenues_if(self, rows: np.ndarray, new_kind: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Open stores' expected weekly revenue as things are, and each if its own kind
+        became ``new_kind`` (the others as they are), on the current stores and channels.
 
-    def entrant_revenue(self, node: int, kind: str = TRADITIONAL) -> float:
+        One pass over the households of the stores' villages for the present, and one per
+        place a store holds among its village's stores (a village's first stores in one
+        pass, its second in the next, ...), so every pass changes one store per village.
+
+        Returns:
+            ``(now, then)`` per row (``then`` equals ``now`` when ``new_kind`` is None).
+        """
+        t = self.model.store_table
+        open_rows = t.open_rows()
+        node, ratio = t.node[open_rows], self.kind_ratios[t.kind[open_rows]]
+        at = np.searchsorted(open_rows, rows)
+        vr, split = self.village_nest(node, ratio)
+        villages = np.unique(node[at])
+        spend = np.zeros(self.model.county.n)
+        spend[villages] = self.village_store_spend(vr, villages)
+        now = spend[node[at]] * split[at]
+        if new_kind is None:
+            return now, now.copy()
+        then = np.empty(len(rows))
+        slot = t.slots()[at]
+        for k in np.unique(slot):
+            pick = np.flatnonzero(slot == k)
+            alt = ratio.copy()
+            alt[at[pick]] = self.kind_ratios[new_kind[pick]]
+            vr_k, split_k = self.village_nest(node, alt)
+            nodes_k = node[at[pick]]
+            then[pick] = self.village_store_spend(vr_k, nodes_k) * split_k[at[pick]]
+        return now, then
+
+    def entrant_revenues(self, nodes: np.ndarray, kind: StoreKind = TRADITIONAL) -> np.ndarray:
+        """Expected weekly revenue of a new store of ``kind`` opening in each of ``nodes``
+        (distinct villages; each joins its village's nest after the stores there)."""
+        t = self.model.store_table
+        rows = t.open_rows()
+        node = np.concatenate([t.node[rows], nodes])
+        ratio = np.concatenate([self.kind_ratios[t.kind[rows]], np.full(len(nodes), self.kind_ratios[kind])])
+        vr, split = self.village_nest(node, ratio)
+        return self.village_store_spend(vr, nodes) * split[len(rows) :]
+
+    def entrant_revenue(self, node: int, kind: StoreKind = TRADITIONAL) -> float:
         """Expected weekly revenue of a new store opening in a village."""
-        market = self.model.market
-        ratios = np.array([s.basket_ratio() for s in self.model.stores_at(node)] + [self._kind_ratio(kind)])
-        vr = self.ratios[0].copy()
-        vr[node] = market.nest_ratio(ratios)
-        return self._village_store_spend(node, vr) * market.within_village_split(ratios)[-1]
+        return float(self.entrant_revenues(np.array([node]), kind)[0])
 
-    def _kind_ratio(self, kind: str) -> float:
-        """Basket ratio of a new store of ``kind`` (not yet digital or in a chain)."""
-        s = self.model.config.stores
-        markup = s.markup_newtype if kind == NEWTYPE else s.markup_traditional
-        assort = s.assortment_newtype if kind == NEWTYPE else s.assortment_traditional
-        return float(self.model.market.basket_ratio(1.0 + markup, assort))
-
-    def center_revenue_if(self, node: int) -> float:
-        """Expected weekly revenue of a commerce centre opened in township ``node``."""
+    def center_revenues_if(self, nodes: np.ndarray) -> np.ndarray:
+        """Expected weekly revenue of a commerce centre opened in each township of ``nodes``
+        (distinct), in one pass over their households (a household sees only its own
+        township's channel)."""
         m = self.model
         b = m.config.behaviour
-        rows = m.market.rows_of_township(node)
+        nodes = np.asarray(nodes, dtype=np.int64)
+        parts = [m.market.rows_of_township(int(t)) for t in nodes]
+        rows = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
         if len(rows) == 0:
-            return 0.0
+            return np.zeros(len(nodes))
         vr, tr, cr, orr = self.ratios
         tr = tr.copy()
-        tr[node] = m.market.basket_ratio(b.township_center_price_index, b.assortment_township_center)
+        tr[nodes] = m.market.basket_ratio(b.township_center_price_index, b.assortment_township_center)
         budget = m.market.base_budget[rows]
         cost = m.market.costs(budget, vr, tr, cr, orr, m.logistics.door_share, rows)
         share = m.market.shares(cost)[:, Channel.TOWNSHIP]
-        return float((budget * share * m.households.weight[rows]).sum()) * m.config.retailers.center_capture_share
+        spend = np.bincount(
+            m.households.township[rows], weights=budget * share * m.households.weight[rows], minlength=m.county.n
+        )
+        return spend[nodes] * m.config.retailers.center_capture_share

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.agents.retailer import center_value
-from sim.agents.store import NEWTYPE
+from sim.agents.retailer import center_values
+from sim.agents.store import NEWTYPE, TRADITIONAL
+from sim.agents.store_month import digital_values, expected_fee_relief, upgrade_values, would_invest
 
 if TYPE_CHECKING:
     from sim.model import CountyModel
@@ -95,14 +96,25 @@ def _review_chance(m: CountyModel, p: Period) -> float:
 def _store_upgrade(m: CountyModel, p: Period) -> float:
     rate, cost = m.config.policy.store_upgrade_subsidy, m.config.stores.upgrade_cost
     review = _review_chance(m, p)
-    n = sum(1 for s in m.open_stores() if s.kind != NEWTYPE and s.would_invest(s.upgrade_value(), cost, rate))
+    t = m.store_table
+    rows = t.open_rows()
+    rows = rows[t.kind[rows] == TRADITIONAL]
+    from_sellers = m.sellers.store_revenues_if(rows, np.full(len(rows), NEWTYPE))
+    kind, chained, digital = t.kind[rows], t.chain[rows] >= 0, t.digital[rows]
+    value = upgrade_values(m, *from_sellers, kind, chained, digital, expected_fee_relief(m))
+    n = int(np.count_nonzero(would_invest(m, rows, value, cost, rate)))
     return n * review * rate * cost
 
 
 def _sme_digital(m: CountyModel, p: Period) -> float:
     rate, cost = m.config.policy.sme_digital_subsidy, m.config.stores.digital_cost
     review = _review_chance(m, p)
-    n = sum(1 for s in m.open_stores() if not s.digital and s.would_invest(s.digital_value(), cost, rate))
+    t = m.store_table
+    rows = t.open_rows()
+    rows = rows[~t.digital[rows]]
+    revenue, _ = m.sellers.store_revenues_if(rows)
+    value = digital_values(m, revenue, t.kind[rows], t.chain[rows] >= 0, expected_fee_relief(m))
+    n = int(np.count_nonzero(would_invest(m, rows, value, cost, rate)))
     return n * review * rate * cost
 
 
@@ -111,8 +123,9 @@ def _township_center(m: CountyModel, p: Period) -> float:
         return 0.0
     r = m.config.retailers
     subsidy = m.config.policy.township_center_subsidy * r.center_build_cost
-    free = [int(t) for t in m.county.townships if m.center_at(int(t)) is None]
-    n = sum(1 for t in free if center_value(m, t) + subsidy > r.center_build_cost)
+    towns = m.county.townships
+    free = towns[m.center_table.at_node[towns] < 0]
+    n = int(np.count_nonzero(center_values(m, free) + subsidy > r.center_build_cost))
     capacity = r.max_new_centers_per_year * len(m.retailers) * max(1.0, p.years)
     return min(n, capacity) * subsidy
 
@@ -164,7 +177,8 @@ def _nev_van(m: CountyModel, p: Period) -> float:
 
 
 def _chain_supply(m: CountyModel, p: Period) -> float:
-    members = sum(1 for s in m.open_stores() if s.chain is not None)
+    t = m.store_table
+    members = int(np.count_nonzero(t.chain[t.open_rows()] >= 0))
     return members * m.config.policy.chain_supply_subsidy * m.config.stores.chain_fee_week * p.months * 52.0 / 12.0
 
 

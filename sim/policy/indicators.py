@@ -78,7 +78,7 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
         "share of stores",
         "Share of open village stores that act as parcel service points.",
         "last",
-        lambda m: readings.share_true([s.is_service_point for s in m.open_stores()]),
+        readings.service_point_share,
     ),
     Indicator(
         "codistribution_parcel_share",
@@ -332,7 +332,12 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
         lambda m: float(m.durables.charging[m.county.townships].mean()) if len(m.county.townships) else 0.0,
     ),
     Indicator(
-        "stores_open", "村级商店数", "count", "Open village stores.", "last", lambda m: float(len(m.open_stores()))
+        "stores_open",
+        "村级商店数",
+        "count",
+        "Open village stores.",
+        "last",
+        lambda m: float(len(m.store_table.open_rows())),
     ),
     Indicator(
         "store_exits",
@@ -372,7 +377,7 @@ BASE_INDICATORS: tuple[Indicator, ...] = (
         "share of stores",
         "Share of open village stores using digital stock and ordering tools.",
         "last",
-        lambda m: readings.share_true([s.digital for s in m.open_stores()]),
+        lambda m: readings.open_store_share(m, "digital"),
     ),
     Indicator(
         "chain_retailers",

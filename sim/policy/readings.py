@@ -131,16 +131,33 @@ def villages_with_store(model: CountyModel) -> float:
     return float(np.mean(model.stores_per_node()[v] > 0)) if len(v) else 0.0
 
 
+def open_store_share(model: CountyModel, column: str, value: object = True) -> float:
+    """Share of open stores whose ``column`` equals ``value`` (0 without stores)."""
+    t = model.store_table
+    rows = t.open_rows()
+    return float(np.mean(getattr(t, column)[rows] == value)) if len(rows) else 0.0
+
+
 def newtype_share(model: CountyModel) -> float:
     """Share of open stores at the new-type standard."""
-    stores = model.open_stores()
-    return float(np.mean([s.kind == NEWTYPE for s in stores])) if stores else 0.0
+    return open_store_share(model, "kind", NEWTYPE)
+
+
+def service_point_share(model: CountyModel) -> float:
+    """Share of open stores that act as parcel service points: one per village with a
+    store and door delivery (its first store)."""
+    t = model.store_table
+    rows = t.open_rows()
+    if not len(rows):
+        return 0.0
+    first = t.first_rows(model.county.n)
+    return float(np.count_nonzero((first >= 0) & (model.logistics.door_share > 0)) / len(rows))
 
 
 def center_coverage(model: CountyModel) -> float:
     """Share of townships with a commerce centre."""
     t = model.county.townships
-    return float(np.mean([model.center_at(int(n)) is not None for n in t])) if len(t) else 0.0
+    return float(np.mean(model.center_table.at_node[t] >= 0)) if len(t) else 0.0
 
 
 def villages_with_newtype(model: CountyModel) -> float:
@@ -148,9 +165,7 @@ def villages_with_newtype(model: CountyModel) -> float:
     v = model.county.villages
     if not len(v):
         return 0.0
-    has = np.zeros(model.county.n, dtype=bool)
-    for s in model.open_stores():
-        has[s.node] |= s.kind == NEWTYPE
+    has = model.newtype_at()
     return float(has[v].mean())
 
 
