@@ -65,6 +65,13 @@ class CarriersConfig(Section):
     replan_every_weeks: int = P(
         4, "weeks", "How often carriers re-plan which villages they serve directly.", ge=1, le=52
     )
+    replan_tolerance: float = P(
+        0.0,
+        "share",
+        "A township's delivery plan (villages served, tour order) is kept at a re-plan while every village's expected parcels and the planner's cost per km have moved less than this share since the plan was made (and no village gained or lost a store, no membership changed); 0 re-plans every township every time.",
+        ge=0.0,
+        le=1.0,
+    )
     deliveries_per_week: float = P(
         3.0,
         "trips/week",
