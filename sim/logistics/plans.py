@@ -25,12 +25,13 @@ were kept (the same numbers, bit for bit).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.logistics.routing import PLANNERS, Plan, score, tour_length
+from sim.logistics.routing import PLANNERS, Plan, tour_length
 
 if TYPE_CHECKING:
     from sim.logistics.parcels import Logistics
@@ -136,12 +137,23 @@ class RoutePlans:
             self._matrices[key] = mat
         return mat
 
-    def _priced(self, t: int, order: list[int], prizes: dict[int, float], km_cost: float) -> Plan:
-        """The plan of tour ``order`` from ``t`` with its week's costs and prize: route cost on
-        the cost matrix of ``km_cost``, the stops at the villages' stop costs, the prizes given."""
-        return self._finish(
-            t, score(order, t, prizes, self.route_cost_matrix(km_cost), self.cfg.deliveries_per_week, 0.0)
-        )
+    def _priced(self, t: int, served: tuple[int, ...], net: np.ndarray, km_cost: float) -> Plan:
+        """A kept plan (tour ``served`` from ``t``) with today's costs and prizes.
+
+        The same arithmetic, in the same order, as the planner's pricing of the plan it
+        makes (``routing.score`` on the cost matrix of ``km_cost``, then :meth:`_finish`),
+        edge by edge instead of building the county's cost matrix for a new km cost: equal
+        inputs give the same plan bit for bit (the tests check it).
+        """
+        county = self.model.county
+        tk, tm, per_hour = county.travel_km, county.travel_min, self.cfg.cost_per_hour
+        f = self.cfg.deliveries_per_week
+        path = [t, *served, t]
+        drive = sum(km_cost * tk[a, b] + per_hour * tm[a, b] / 60.0 for a, b in itertools.pairwise(path))
+        km = float(sum(tk[a, b] for a, b in itertools.pairwise(path)))
+        stops = f * sum(self._stop_cost(v) for v in served)
+        prize = float(sum(float(net[v]) for v in served))
+        return Plan(served, km, float(drive) * f + 0.0 * len(served) + stops, prize + stops)
 
     def _finish(self, t: int, raw: Plan) -> Plan:
         """A planner's plan from ``t`` (route cost only: the planners see stop costs in the
@@ -218,7 +230,7 @@ class RoutePlans:
                 self.counts["planned"] += 1
             else:
                 served = kept.served[t]
-                plan = self._priced(t, list(served), {v: float(net[v]) for v in served}, km_cost) if served else EMPTY
+                plan = self._priced(t, served, net, km_cost) if served else EMPTY
                 self.counts["kept"] += 1
             plans[t] = plan
         return plans
