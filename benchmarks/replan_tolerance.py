@@ -11,11 +11,18 @@ about as long as the others) for seeds 1…N at every ``carriers.replan_toleranc
 and compares each run's final indicators with the same seed's run at tolerance 0 (today's
 re-plan of every township). For each scenario, indicator and tolerance it reports the
 mean paired difference in units of the indicator's seed-to-seed standard deviation at
-tolerance 0 (``effect``); a tolerance is **within the noise** when, for every scenario and
-indicator, ``|effect|`` is at most :data:`WITHIN` — a shift a quarter of what changing the
-seed does — or the mean difference is under :data:`FLOOR` of the indicator's mean (for
-indicators that barely vary with the seed, such as the cost per parcel of a county whose
-routes do not depend on its households' draws). Also reported:
+tolerance 0 (``effect``), and the paired t statistic of that difference. A tolerance is
+**within the noise** when, for every scenario and indicator, one of these holds:
+
+* ``|effect|`` is at most :data:`WITHIN` — a shift a quarter of what changing the seed does;
+* ``|effect|`` is at most twice that and the paired difference is not significant at 5%
+  (two-sided t test over the seeds): with a handful of seeds a quarter of an SD is below
+  what can be resolved, and kept plans make a run diverge from its tolerance-0 twin;
+* the mean difference is under :data:`FLOOR` of the indicator's mean (for indicators that
+  barely vary with the seed, such as the village coverage of a county whose routes do
+  not depend on its households' draws).
+
+Also reported:
 the share of township plans kept rather than planned, and the seconds spent in
 ``Logistics.replan`` (median over the runs of a scenario).
 
@@ -98,18 +105,32 @@ def run_one(scenario: Any, tolerance: float, seed: int) -> dict[str, Any]:
 
 def effects(base: list[dict[str, float]], other: list[dict[str, float]]) -> dict[str, dict[str, float]]:
     """Per indicator: the mean paired difference (``diff``), it over the seed-to-seed SD of
-    ``base`` (``effect``), it over the mean of ``base`` (``relative``), and ``within``."""
+    ``base`` (``effect``), over the mean of ``base`` (``relative``), its paired t statistic
+    (``t``) and whether it is ``within`` the noise (module docstring)."""
+    from scipy.stats import t as student
+
     out = {}
     for k in INDICATORS:
         a = [r[k] for r in base]
-        diff = statistics.fmean(r[k] - b for r, b in zip(other, a, strict=True))
+        diffs = [r[k] - b for r, b in zip(other, a, strict=True)]
+        diff = statistics.fmean(diffs)
         sd = statistics.stdev(a) if len(a) > 1 else 0.0
+        sd_diff = statistics.stdev(diffs) if len(diffs) > 1 else 0.0
         mean = statistics.fmean(a)
-        effect = diff / sd if sd > 0 else (0.0 if abs(diff) < 1e-12 else float("inf"))
-        relative = diff / abs(mean) if mean != 0 else (0.0 if abs(diff) < 1e-12 else float("inf"))
-        within = abs(effect) <= WITHIN or abs(relative) <= FLOOR
-        out[k] = {"diff": diff, "effect": effect, "relative": relative, "within": float(within)}
+        effect = _ratio(diff, sd)
+        relative = _ratio(diff, abs(mean))
+        t = _ratio(diff, sd_diff / len(diffs) ** 0.5)
+        quiet = abs(t) < student.ppf(0.975, len(diffs) - 1) if len(diffs) > 1 else False
+        within = abs(effect) <= WITHIN or (abs(effect) <= 2 * WITHIN and quiet) or abs(relative) <= FLOOR
+        out[k] = {"diff": diff, "effect": effect, "relative": relative, "t": t, "within": float(within)}
     return out
+
+
+def _ratio(x: float, scale: float) -> float:
+    """``x / scale``; 0 when both are 0, infinite when only the scale is."""
+    if scale > 0:
+        return x / scale
+    return 0.0 if abs(x) < 1e-12 else float("inf")
 
 
 def measure(tolerances: list[float], seeds: list[int], names: list[str] | None = None) -> dict[str, Any]:
@@ -130,6 +151,7 @@ def measure(tolerances: list[float], seeds: list[int], names: list[str] | None =
                 "kept_share": kept / (made + kept) if made + kept else 0.0,
                 "replan_s": statistics.median(r["replan_s"] for r in rs),
                 "mean": {k: statistics.fmean(r["values"][k] for r in rs) for k in INDICATORS},
+                "values": {k: [r["values"][k] for r in rs] for k in INDICATORS},
             }
         result["scenarios"][name] = rows
         print(format_scenario(name, rows), flush=True)
