@@ -66,9 +66,9 @@ class CarriersConfig(Section):
         4, "weeks", "How often carriers re-plan which villages they serve directly.", ge=1, le=52
     )
     replan_tolerance: float = P(
-        0.0,
+        0.05,
         "share",
-        "A township's delivery plan (villages served, tour order) is kept at a re-plan while every village's expected parcels and the planner's cost per km have moved less than this share since the plan was made (and no village gained or lost a store, no membership changed); 0 re-plans every township every time.",
+        "A township's delivery plan (villages served, tour order) is kept at a re-plan while every village's prize (relative to its revenue, or its township's mean revenue if larger) and the planner's cost per km have moved less than this share since the plan was made, and no village gained or lost a store or a positive prize; 0 re-plans every township every time. Default: the largest measured tolerance keeping the reference scenarios' final indicators within seed-to-seed noise (benchmarks/replan_tolerance.py).",
         ge=0.0,
         le=1.0,
     )
