@@ -10,12 +10,19 @@ today's volumes are worked out from the plan every time it is used.
 A plan is made (the planner of :mod:`sim.logistics.routing` runs) when one of the inputs
 it was made from has moved by more than ``carriers.replan_tolerance`` since:
 
-* discrete inputs must be equal: the planner itself (its members, hence its share), and
-  which of the township's villages have a store (service point: stop and hand-over cost);
-* continuous inputs within the tolerance, relative to their value when the plan was
-  made: every village's expected downward parcels and upward parcels (the prize is
-  linear in them, with the fees and costs of the scenario fixed for the run) and the
-  planner's cost per km (its fleet's new-energy share).
+* discrete inputs must be equal: the planner itself (its members, hence its share),
+  which of the township's villages have a store (service point: stop and hand-over
+  cost) and which have a positive prize (the planners' candidates);
+* continuous inputs within the tolerance: every village's net prize (linear in its
+  expected downward and upward parcels, with the scenario's fees and costs fixed for the
+  run) within the tolerance times its revenue before stop costs, or its township's mean
+  revenue where that is larger (a village of a few parcels does not re-plan its township
+  on every household that starts buying online); the planner's cost per km (its fleet's
+  new-energy share) within the tolerance relative to its value.
+
+Inputs are compared with those of the plan's making, not of the last re-plan, so slow
+drift re-plans once it adds up to the tolerance. The default (0.05) is measured:
+``benchmarks/replan_tolerance.py`` and docs/PERFORMANCE.md.
 
 Road distances and times, the village lists, the cost per stop, per hour and per parcel
 are fixed for a run. Automatic sorting changes the handling cost, which is not a route
