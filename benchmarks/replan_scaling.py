@@ -29,9 +29,15 @@ only the size of the road network and the number of delivery instances grow. The
   joins when its profit inside (with its Shapley cost share) beats its profit alone, which
   costs one Shapley game per candidate. One fresh county per repeat.
 
-Plans are cached by their inputs within a model; the cache is emptied before every timed
-call so each one plans from scratch, as a re-plan after a month of changed volumes
-mostly does. Times are medians of the repeats. The table is printed and the numbers go
+* **kept**: the heuristic re-plan again with nothing changed and a positive
+  ``carriers.replan_tolerance`` (:data:`KEPT_TOLERANCE` unless the scenario's default is
+  positive): every township keeps its plan, priced at the (same) costs and prizes — the
+  floor of a re-plan when plans are kept (``kept_s``).
+
+Plans are cached by their inputs within a model, and kept while their inputs hold
+(``sim/logistics/plans.py``); caches and kept plans are emptied before every timed call
+except ``kept`` so each one plans from scratch, as a re-plan after a month of changed
+volumes mostly does. Times are medians of the repeats. The table is printed and the numbers go
 to ``benchmarks/results/replan_scaling.json``.
 """
 
@@ -126,13 +132,34 @@ def _timed_replan(model: Any, settle: bool | None) -> tuple[float, float]:
 
     lg._settle_consortium = settle_timed
     try:
-        lg._cache.clear()
+        lg.routes.clear()
         t0 = time.perf_counter()
         lg.replan(0.0, settle=settle)
         elapsed = time.perf_counter() - t0
     finally:
         del lg._settle_consortium  # back to the class's method
     return elapsed, inside[0]
+
+
+#: Tolerance of the ``kept`` timing when the scenario's default is 0.
+KEPT_TOLERANCE = 0.1
+
+
+def _timed_kept(model: Any, repeats: int) -> float:
+    """Median seconds of a re-plan in which every township keeps its plan (nothing changed)."""
+    routes = model.logistics.routes
+    saved = routes.tolerance
+    routes.tolerance = saved if saved > 0 else KEPT_TOLERANCE
+    try:
+        model.logistics.replan(0.0)  # the plans to keep
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            model.logistics.replan(0.0)
+            times.append(time.perf_counter() - t0)
+    finally:
+        routes.tolerance = saved
+    return statistics.median(times)
 
 
 def measure(
@@ -159,7 +186,7 @@ def measure(
 
     Returns:
         One row: ``villages``, ``townships``, ``carriers``, ``coalitions``,
-        ``households``, ``heuristic_s`` (median, with ``_min``/``_max``), ``solver_s``
+        ``households``, ``heuristic_s`` (median, with ``_min``/``_max``), ``kept_s``, ``solver_s``
         (None when skipped), ``settle_s``, ``replan_settle_s``, ``members``,
         ``voluntary_settle_s`` and ``voluntary_members`` (None when skipped), ``repeats``.
     """
@@ -177,6 +204,7 @@ def measure(
     names = [c.name for c in model.logistics.carriers]
     heur = [_timed_replan(model, settle=None)[0] for _ in range(repeats)]
     row.update(heuristic_s=statistics.median(heur), heuristic_s_min=min(heur), heuristic_s_max=max(heur))
+    row["kept_s"] = _timed_kept(model, repeats)
     del model
     gc.collect()
 
@@ -217,7 +245,7 @@ def format_row(row: dict[str, Any], header: bool = False) -> str:
     """One line of the table (or its header)."""
     if header:
         return (
-            f"{'villages':>8s} {'towns':>6s} {'carriers':>8s} {'heuristic s':>12s} {'solver s':>9s} "
+            f"{'villages':>8s} {'towns':>6s} {'carriers':>8s} {'heuristic s':>12s} {'kept s':>7s} {'solver s':>9s} "
             f"{'settlement s':>13s} {'voluntary s':>12s} {'members':>8s}"
         )
 
@@ -226,6 +254,7 @@ def format_row(row: dict[str, Any], header: bool = False) -> str:
 
     return (
         f"{row['villages']:>8d} {row['townships']:>6d} {row['carriers']:>8d} {num(row['heuristic_s']):>12s} "
+        f"{num(row.get('kept_s')):>7s} "
         f"{num(row['solver_s']):>9s} {num(row['settle_s']):>13s} {num(row['voluntary_settle_s']):>12s} "
         f"{len(row['members']):>8d}"
     )

@@ -65,6 +65,13 @@ class CarriersConfig(Section):
     replan_every_weeks: int = P(
         4, "weeks", "How often carriers re-plan which villages they serve directly.", ge=1, le=52
     )
+    replan_tolerance: float = P(
+        0.05,
+        "share",
+        "A township's delivery plan (villages served, tour order) is kept at a re-plan while every village's prize (relative to its revenue, or its township's mean revenue if larger) and the planner's cost per km have moved less than this share since the plan was made, and no village gained or lost a store or a positive prize; 0 re-plans every township every time. Default: the largest measured tolerance keeping the reference scenarios' final indicators within seed-to-seed noise (benchmarks/replan_tolerance.py).",
+        ge=0.0,
+        le=1.0,
+    )
     deliveries_per_week: float = P(
         3.0,
         "trips/week",

@@ -25,13 +25,12 @@ import numpy as np
 
 from sim.agents.carrier import Carrier, Consortium
 from sim.geography import SettlementKind
-from sim.logistics.routing import PLANNERS, Plan, tour_length
+from sim.logistics.plans import RoutePlans
+from sim.logistics.routing import Plan
 from sim.logistics.shapley import shapley
 
 if TYPE_CHECKING:
     from sim.model import CountyModel
-
-EMPTY = Plan((), 0.0, 0.0, 0.0)
 
 
 class _HandOver(NamedTuple):
@@ -86,11 +85,8 @@ class Logistics:
         self.week: dict[str, Any] = {}
         self.has_store = np.zeros(n, dtype=bool)
         self._set_pickup()
-        self._planner = PLANNERS[cfg.carriers.routing]
-        self._cache: dict[tuple, Plan] = {}
-        self._matrices: dict[float, np.ndarray] = {}
-        #: improved tours per cost matrix (see routing.plan_heuristic's memo)
-        self._tours: dict[float, dict[tuple, Any]] = {}
+        #: township plans: prizes, cost matrices, caches, plans kept while their inputs hold
+        self.routes = RoutePlans(self)
         self._last_settled: int | None = None
 
     def _set_pickup(self) -> None:
@@ -118,10 +114,6 @@ class Logistics:
     def _down(self, online_spend: np.ndarray) -> np.ndarray:
         return online_spend / self.lcfg.parcel_value + self.lcfg.other_parcels_per_household_week * self.hh_node
 
-    def _stop_cost(self, v: int) -> float:
-        c = self.cfg
-        return c.cost_per_stop_service_point if self.has_store[v] else c.cost_per_stop
-
     def _handover(self, v: int) -> float:
         """Cost per parcel of handing parcels over in village ``v``: the service-point fee where
         a store takes them, else the courier's door-to-door time."""
@@ -129,77 +121,11 @@ class Logistics:
             return self.model.config.policy.parcel_point_fee
         return self.cfg.door_delivery_cost_per_parcel
 
-    def _net_prizes(self, share: float, down: np.ndarray, up_base: np.ndarray) -> np.ndarray:
-        """Weekly extra profit of serving each settlement directly, less its stop costs.
-
-        For a carrier (or coalition) of ``share``: the village-delivery fee on its downward
-        parcels and the margin on the upward parcels pick-up adds, less the hand-over cost
-        of every parcel it delivers or collects there (``_handover``) and the week's stops.
-        Worked out for all settlements at once; planners read their townships' villages.
-        """
-        c = self.cfg
-        extra_up = up_base * (1.0 - c.unserved_upward_factor)
-        handover = np.where(self.has_store, self.model.config.policy.parcel_point_fee, c.door_delivery_cost_per_parcel)
-        stop = np.where(self.has_store, c.cost_per_stop_service_point, c.cost_per_stop)
-        gross = share * (
-            c.village_delivery_fee * down + c.upward_margin_per_parcel * extra_up - handover * (down + up_base)
-        )
-        return gross - c.deliveries_per_week * stop
-
-    def plan_township(
-        self,
-        t: int,
-        share: float,
-        km_cost: float,
-        down: np.ndarray,
-        up_base: np.ndarray,
-        net_prizes: np.ndarray | None = None,
-    ) -> Plan:
-        """Best delivery plan from township ``t``'s outlet for a carrier or coalition of ``share``.
-
-        ``net_prizes`` (from ``_net_prizes``) saves working them out again for each township.
-        """
-        f = self.cfg.deliveries_per_week
-        villages = self.villages_of.get(t, [])
-        if not villages or share <= 0:
-            return EMPTY
-        # the per-village stop cost is folded into the prize, so planners see one stop cost of 0
-        if net_prizes is None:
-            net_prizes = self._net_prizes(share, down, up_base)
-        values = net_prizes[villages].tolist()
-        prizes = dict(zip(villages, values, strict=True))
-        key = (t, round(km_cost, 9), tuple(round(x, 6) for x in values))
-        plan = self._cache.get(key)
-        if plan is None:
-            cost = self._route_cost_matrix(km_cost)
-            if self.cfg.routing == "solver":
-                raw = self._planner(t, villages, prizes, cost, f, 0.0, seed=self.model.seed % 2**31)
-            else:
-                memo = self._tours.setdefault(round(km_cost, 9), {})
-                raw = self._planner(t, villages, prizes, cost, f, 0.0, memo=memo)
-            stops = f * sum(self._stop_cost(v) for v in raw.served)
-            km = tour_length(list(raw.served), t, self.model.county.travel_km)
-            plan = Plan(raw.served, km, raw.cost + stops, raw.prize + stops)
-            self._cache[key] = plan
-        return plan
-
-    def _route_cost_matrix(self, km_cost: float) -> np.ndarray:
-        """Cost of driving between two settlements once: per km of road plus per hour at the wheel.
-
-        Uses the shortest-distance km and the shortest-time minutes of each pair (both
-        shortest paths on the road graph), so slow mountain roads cost more than their length.
-        """
-        key = round(km_cost, 9)
-        mat = self._matrices.get(key)
-        if mat is None:
-            county = self.model.county
-            mat = km_cost * county.travel_km + self.cfg.cost_per_hour * county.travel_min / 60.0
-            self._matrices[key] = mat
-        return mat
-
-    def plan_all(self, share: float, km_cost: float, down: np.ndarray, up_base: np.ndarray) -> dict[int, Plan]:
-        net = self._net_prizes(share, down, up_base) if share > 0 else None
-        return {t: self.plan_township(t, share, km_cost, down, up_base, net) for t in self.villages_of}
+    def plan_all(
+        self, owner: frozenset[str], share: float, km_cost: float, down: np.ndarray, up_base: np.ndarray
+    ) -> dict[int, Plan]:
+        """Every township's plan for the carriers ``owner`` (see :meth:`RoutePlans.plan_all`)."""
+        return self.routes.plan_all(owner, share, km_cost, down, up_base)
 
     # --- costs and revenues of a plan ------------------------------------------------
 
@@ -229,7 +155,7 @@ class Logistics:
         """Weekly cost of a group of carriers running co-distribution on their own."""
         share = sum(self.by_name[n].share for n in members)
         km_cost = sum(self.by_name[n].share * self.by_name[n].cost_per_km for n in members) / share
-        plans = self.plan_all(share, km_cost, down, up_base)
+        plans = self.plan_all(members, share, km_cost, down, up_base)
         parcels = share * (down.sum() + up_base.sum())
         return self._fixed_cost(share, parcels, pooled=True) + sum(p.cost for p in plans.values()), plans
 
@@ -252,9 +178,11 @@ class Logistics:
         online = m.sellers.expected_online_spend()
         down = self._down(online)
         up_base = self._up_base()
-        self._cache_trim()
+        self.routes.trim()
         for car in self.carriers:
-            car.plans = {} if car.member else self.plan_all(car.share, car.cost_per_km, down, up_base)
+            car.plans = (
+                {} if car.member else self.plan_all(frozenset((car.name,)), car.share, car.cost_per_km, down, up_base)
+            )
         if self.codistribution_active():
             due = self._last_settled is None or m.steps - self._last_settled >= self.cfg.settle_every_weeks
             if settle if settle is not None else due:
@@ -275,7 +203,7 @@ class Logistics:
         return total * car.share / sum(c.share for c in members)
 
     def _standalone_profit(self, car: Carrier, down: np.ndarray, up_base: np.ndarray) -> float:
-        plans = self.plan_all(car.share, car.cost_per_km, down, up_base)
+        plans = self.plan_all(frozenset((car.name,)), car.share, car.cost_per_km, down, up_base)
         served = {v for p in plans.values() for v in p.served}
         parcels = car.share * (down.sum() + up_base.sum())
         cost = self._fixed_cost(car.share, parcels, pooled=False) + sum(p.cost for p in plans.values())
@@ -326,12 +254,6 @@ class Logistics:
         members = frozenset(c.name for c in self.carriers if c.member)
         if members and self.consortium is not None:
             _, self.consortium.plans = self.coalition_cost(members, down, up_base)
-
-    def _cache_trim(self) -> None:
-        if len(self._cache) > 20000:
-            self._cache.clear()
-        if sum(len(t) for t in self._tours.values()) > 50000:
-            self._tours.clear()
 
     def _update_door_share(self) -> None:
         villages = self.model.county.villages

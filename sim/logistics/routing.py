@@ -135,9 +135,11 @@ def _improve(order: list[int], depot: int, d: list[list[float]]) -> list[int]:
         length = new
 
 
-def _plan(
+def score(
     order: list[int], depot: int, prizes: dict[int, float], dist: np.ndarray, km_cost: float, stop_cost: float
 ) -> Plan:
+    """The plan of tour ``order`` from ``depot``: its length on ``dist``, its cost and its
+    prize (used by the planners, and to price a kept plan at a later week's costs and prizes)."""
     km = tour_length(order, depot, dist)
     return Plan(tuple(order), km, km * km_cost + stop_cost * len(order), float(sum(prizes[v] for v in order)))
 
@@ -269,7 +271,7 @@ def plan_heuristic(
     chosen = set(order)
     order = tours.insert_paying(order, [pos[v] for v in worth if pos[v] not in chosen])
     final = tours.improved(("tour", depot, tuple(ids[v] for v in order)), lambda: order)
-    plan = _plan([ids[v] for v in final], depot, prizes, dist, km_cost, stop_cost)
+    plan = score([ids[v] for v in final], depot, prizes, dist, km_cost, stop_cost)
     return plan if plan.profit > 0 else Plan((), 0.0, 0.0, 0.0)
 
 
@@ -314,7 +316,7 @@ def plan_solver(
         for act in route.schedule():
             if act.is_client():
                 order.append(worth[act.idx])  # a client activity's idx counts clients from 0
-    plan = _plan(order, depot, prizes, dist, km_cost, stop_cost)
+    plan = score(order, depot, prizes, dist, km_cost, stop_cost)
     return plan if plan.profit > 0 else Plan((), 0.0, 0.0, 0.0)
 
 

@@ -80,7 +80,7 @@ def test_replan_scaling_row(tmp_path: Path):
     row = replan_scaling.measure(16, repeats=1, per_agent=20, solver=True, voluntary=True)
     assert row["villages"] == 16 and row["townships"] == 1 and row["carriers"] >= 1
     assert row["coalitions"] == 2 ** row["carriers"] - 1
-    for key in ("heuristic_s", "solver_s", "settle_s", "replan_settle_s", "voluntary_settle_s"):
+    for key in ("heuristic_s", "kept_s", "solver_s", "settle_s", "replan_settle_s", "voluntary_settle_s"):
         assert row[key] is not None and row[key] >= 0, key
     assert row["settle_s"] <= row["replan_settle_s"]
     assert len(row["members"]) == row["carriers"]
