@@ -7,7 +7,7 @@ Hatches and gray levels differ as well as colours, so every figure reads in gray
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import matplotlib.dates as mdates
@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
+from experiments.report.map_data import MapData, map_data
 from experiments.report.maps import county_map, logistics_map
 from experiments.report.plan_lines import TargetLine, draw_targets, plan_phases, shade_phases, target_lines
 from experiments.report.style import label, save
@@ -212,19 +213,34 @@ def channel_shares(ts: pd.DataFrame) -> plt.Figure:
     return fig
 
 
+#: The figures `countysim run` writes into a run's ``figures/`` folder, by file name: each
+#: drawn from the end-of-run map record and the weekly series.
+RUN_FIGURES: dict[str, Callable[[MapData, pd.DataFrame], plt.Figure]] = {
+    "county_map": lambda m, ts: county_map(m),
+    "logistics_map": lambda m, ts: logistics_map(m),
+    "farm_sales": lambda m, ts: farm_sales(ts),
+    "targets": lambda m, ts: indicator_series(ts),
+    "channel_shares": lambda m, ts: channel_shares(ts),
+}
+
+
+def draw_figures(names: Sequence[str], data: MapData, ts: pd.DataFrame, folder: Path) -> list[Path]:
+    """Draw some of a run's figures (names of :data:`RUN_FIGURES`) into ``folder`` as PNG and SVG.
+
+    What a figure worker of `countysim run` executes for its share of the figures; a run
+    drawn in one process calls it with every name (:func:`run_figures`).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    return [path for name in names for path in save(RUN_FIGURES[name](data, ts), folder, name)]
+
+
 def run_figures(model, ts: pd.DataFrame, folder: Path) -> list[Path]:
     """The figures of a single run, written into ``folder``: the maps (which need the model)
-    and the series a researcher reads first.
+    and the series a researcher reads first, all in this process.
 
     The small multiples of every indicator (:func:`timeseries`, about 85 panels) are not
     drawn here: they took most of `countysim run`'s time (issue 17) and need only the time
     series, so `countysim report` draws them into ``figures/indicators`` when it builds
     the page.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = save(county_map(model), folder, "county_map")
-    paths += save(logistics_map(model), folder, "logistics_map")
-    paths += save(farm_sales(ts), folder, "farm_sales")
-    paths += save(indicator_series(ts), folder, "targets")
-    paths += save(channel_shares(ts), folder, "channel_shares")
-    return paths
+    return draw_figures(tuple(RUN_FIGURES), map_data(model), ts, folder)
