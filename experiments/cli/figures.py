@@ -15,17 +15,23 @@ again here (with the worker's traceback as a note), a worker that dies is report
 exit code, and in both cases the other worker is stopped and no folder is left. The workers
 ignore Ctrl-C; this process stops them. On a machine with one core the figures are drawn in
 this process instead, since workers would only add their start-up.
+
+The workers are plain subprocesses (``python -c``) talking pickle over their standard input
+and a copy of their standard output, not ``multiprocessing`` processes: those re-import the
+parent's main module, which breaks a script that calls ``main([...])`` without an
+``if __name__ == "__main__"`` guard, and they would load whatever that script loads.
 """
 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing as mp
 import os
+import pickle
 import signal
+import subprocess
+import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
@@ -38,25 +44,34 @@ from experiments.run.single import DrawFigures
 #: farm_sales 0.5.
 GROUPS: tuple[tuple[str, ...], ...] = (("targets", "channel_shares"), ("county_map", "logistics_map", "farm_sales"))
 
+#: The folder holding the ``experiments`` package, first on a worker's path so that it draws
+#: with the same code as this process.
+CODE_ROOT = Path(__file__).resolve().parents[2]
 
-def _serve(conn: Connection) -> None:
-    """A worker: import the plotting modules, then draw the one job it is sent, if any."""
+
+def serve() -> None:
+    """A worker's main: import the plotting modules, draw the one job read from standard
+    input (if any) and answer with a pickled ``("ok", paths)`` or ``("error", exception, traceback)``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # anything printed goes to stderr, not into the answer
     # matplotlib is slow to import: the workers load it while the parent runs the model
     from experiments.report.run_plots import draw_figures
 
     try:
-        job = conn.recv()
+        job = pickle.load(sys.stdin.buffer)
     except EOFError:  # the parent needs no figures after all (its run failed), or is gone
         return
     try:
-        conn.send(("ok", draw_figures(*job)))
+        answer = pickle.dumps(("ok", draw_figures(*job)))
     except BaseException as err:
         trace = traceback.format_exc()
         try:
-            conn.send(("error", err, trace))
+            answer = pickle.dumps(("error", err, trace))
         except Exception:  # the error itself does not pickle: send its text
-            conn.send(("error", RuntimeError(repr(err)), trace))
+            answer = pickle.dumps(("error", RuntimeError(repr(err)), trace))
+    answers.write(answer)
+    answers.flush()
 
 
 def usable_cores() -> int:
@@ -72,19 +87,16 @@ class FigureProcesses:
     """
 
     def __init__(self, groups: Sequence[tuple[str, ...]] = GROUPS):
-        # spawn, never fork: a fork of this process would copy the model being built, and
-        # forking a process with threads can deadlock the child
-        ctx = mp.get_context("spawn")
         self.groups = tuple(groups)
-        self._workers: list[tuple[Any, Connection]] = []
-        for _ in self.groups:
-            ours, theirs = ctx.Pipe()
-            proc = ctx.Process(target=_serve, args=(theirs,), daemon=True, name="countysim-figures")
-            proc.start()
-            theirs.close()
-            self._workers.append((proc, ours))
+        path = os.pathsep.join([str(CODE_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
+        command = [sys.executable, "-c", "from experiments.cli.figures import serve; serve()"]
         #: The worker processes, in the order of ``groups``.
-        self.processes = tuple(proc for proc, _ in self._workers)
+        self.processes = tuple(
+            subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": path}
+            )
+            for _ in self.groups
+        )
 
     def __enter__(self) -> FigureProcesses:
         return self
@@ -95,9 +107,10 @@ class FigureProcesses:
     def draw(self, model: Any, ts: Any, folder: Path) -> Callable[[], list[Path]]:
         """Send each worker the run and its share of the figures; returns :meth:`wait`."""
         data = map_data(model)
-        for (_, conn), names in zip(self._workers, self.groups, strict=True):
+        for proc, names in zip(self.processes, self.groups, strict=True):
             with contextlib.suppress(BrokenPipeError):  # a dead worker is reported by wait
-                conn.send((names, data, ts, folder))
+                proc.stdin.write(pickle.dumps((names, data, ts, folder)))
+                proc.stdin.close()
         return self.wait
 
     def wait(self) -> list[Path]:
@@ -107,30 +120,29 @@ class FigureProcesses:
         raises, so nothing is written into the folder after it.
         """
         try:
-            return [path for proc, conn in self._workers for path in _result(proc, conn)]
+            return [path for proc in self.processes for path in _answer(proc)]
         except BaseException:
             self.close()
             raise
 
     def close(self) -> None:
-        """Stop the workers (those that reported back are already done) and reap them."""
-        for proc, conn in self._workers:
-            if proc.is_alive():
-                proc.terminate()
-            proc.join()
-            conn.close()
-        self._workers = []
+        """Stop the workers (those that answered are done) and reap them."""
+        for proc in self.processes:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            for pipe in (proc.stdin, proc.stdout):
+                with contextlib.suppress(BrokenPipeError):
+                    pipe.close()
 
 
-def _result(proc: Any, conn: Connection) -> list[Path]:
+def _answer(proc: subprocess.Popen) -> list[Path]:
     """One worker's answer: its files, or its error raised here."""
-    wait([conn, proc.sentinel])
     try:
-        status, *answer = conn.recv()  # what it sent before it stopped, if anything
-    except EOFError:
-        proc.join()
+        status, *answer = pickle.load(proc.stdout)
+    except (EOFError, pickle.UnpicklingError):  # it stopped before answering
         raise RuntimeError(
-            f"a figure worker process stopped with exit code {proc.exitcode} before it finished "
+            f"a figure worker process stopped with exit code {proc.wait()} before it finished "
             "(its own error, if any, is printed above); the run folder was not written"
         ) from None
     if status == "ok":

@@ -57,7 +57,7 @@ def test_a_drawing_error_is_raised_here_and_stops_the_other_worker(run, tmp_path
         wait = workers.draw(model, ts, tmp_path)
         with pytest.raises(KeyError, match="no_such_figure") as info:
             wait()
-        assert not any(p.is_alive() for p in workers.processes)
+        assert all(p.poll() is not None for p in workers.processes)
     assert any("worker process" in note and "draw_figures" in note for note in info.value.__notes__)
 
 
@@ -65,10 +65,10 @@ def test_a_dead_worker_fails_the_run_and_leaves_no_folder(tiny, tmp_path: Path) 
     out = tmp_path / "run"
     with FigureProcesses() as workers:
         workers.processes[1].kill()
-        workers.processes[1].join()
+        workers.processes[1].wait()
         with pytest.raises(RuntimeError, match="exit code -9"):
             run_to_folder(tiny(**SHORT), out, progress=False, figures=True, draw=workers.draw)
-        assert not any(p.is_alive() for p in workers.processes)
+        assert all(p.poll() is not None for p in workers.processes)
     assert not out.exists()
     assert not list(tmp_path.iterdir()), "no staging folder left"
 
@@ -76,4 +76,4 @@ def test_a_dead_worker_fails_the_run_and_leaves_no_folder(tiny, tmp_path: Path) 
 def test_an_unused_worker_is_stopped_on_leaving(tmp_path: Path) -> None:
     with FigureProcesses() as workers:
         pass
-    assert all(p.exitcode is not None for p in workers.processes)
+    assert all(p.returncode is not None for p in workers.processes)
