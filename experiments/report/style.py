@@ -83,12 +83,20 @@ def label(name: str) -> str:
 METADATA: dict[str, dict[str, str | None]] = {"png": {}, "svg": {"Date": None}}
 
 
-def save(fig: plt.Figure, folder: Path, name: str) -> list[Path]:
-    """Write a figure as PNG and SVG, atomically (the same figure gives the same bytes)."""
+def save(fig: plt.Figure, folder: Path, name: str, trim: bool = True) -> list[Path]:
+    """Write a figure as PNG and SVG, atomically (the same figure gives the same bytes).
+
+    Args:
+        fig: The figure (closed afterwards).
+        folder: Where to write ``name.png`` and ``name.svg``.
+        name: The files' name.
+        trim: Trim the margins to the drawn content. False for a figure laid out with fixed
+            margins: trimming costs a layout pass per file.
+    """
     paths = []
     for ext in ("png", "svg"):
         buf = io.BytesIO()
-        fig.savefig(buf, format=ext, dpi=130, bbox_inches="tight", metadata=METADATA[ext])
+        fig.savefig(buf, format=ext, dpi=130, bbox_inches="tight" if trim else None, metadata=METADATA[ext])
         path = folder / f"{name}.{ext}"
         atomic.write_bytes(path, buf.getvalue())
         paths.append(path)
