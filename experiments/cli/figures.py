@@ -39,10 +39,10 @@ from experiments.report.map_data import map_data
 from experiments.run.single import DrawFigures
 
 #: The figures (names of ``experiments.report.run_plots.RUN_FIGURES``) of each worker: two
-#: groups of about equal drawing time. Seconds to draw and write PNG + SVG for the median
-#: county: targets 1.3 and channel_shares 0.35; county_map 0.55, logistics_map 0.45 and
-#: farm_sales 0.5.
-GROUPS: tuple[tuple[str, ...], ...] = (("targets", "channel_shares"), ("county_map", "logistics_map", "farm_sales"))
+#: groups of about equal drawing time. CPU seconds to draw and write PNG + SVG for the median
+#: county (2 cores under load): targets 0.8 and county_map 0.45; logistics_map 0.4,
+#: farm_sales 0.6 and channel_shares 0.4.
+GROUPS: tuple[tuple[str, ...], ...] = (("targets", "county_map"), ("logistics_map", "farm_sales", "channel_shares"))
 
 #: The folder holding the ``experiments`` package, first on a worker's path so that it draws
 #: with the same code as this process.
