@@ -8,6 +8,7 @@ is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import json
 import os
@@ -16,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from experiments.cli.experiment import analyze_command, experiment_command
+from experiments.cli.figures import figure_drawer
 from experiments.run import atomic
 from experiments.run.single import evaluation_table, run_to_folder, summary_table
 from experiments.spec.experiment import BACKEND_NAMES
@@ -175,9 +177,6 @@ SUBCOMMANDS: tuple[Callable[[Subparsers], None], ...] = (
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    # the report layer draws with matplotlib, slow to import: only this subcommand loads it
-    from experiments.report.plots import run_figures
-
     scenario = load_scenario(args.scenario, args.overrides)
     seed = scenario.seed if args.seed is None else args.seed
     if seed < 0:
@@ -187,15 +186,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("results") / "runs" / f"{_slug(scenario.name)}-seed{seed}"
     _check_writable(out)
     progress = None if args.progress is None else {"on": True, "off": False, "auto": None}[args.progress]
-    result, folder = run_to_folder(
-        scenario,
-        out,
-        seed=seed,
-        progress=progress,
-        figures=False if args.no_figures else None,
-        counterfactual=args.counterfactual,
-        draw=run_figures,
-    )
+    figures = scenario.outputs.figures and not args.no_figures
+    # the figure workers start now, to import matplotlib while this process runs the model
+    with figure_drawer() if figures else contextlib.nullcontext() as draw:
+        result, folder = run_to_folder(
+            scenario, out, seed=seed, progress=progress, figures=figures, counterfactual=args.counterfactual, draw=draw
+        )
     print(f"{scenario.name}: {len(result.timeseries)} weeks, seed {seed}, {result.wall_seconds:.1f} s")
     print(summary_table(result))
     print(evaluation_table(json.loads((folder / "summary.json").read_text(encoding="utf-8"))))

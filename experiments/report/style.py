@@ -64,6 +64,9 @@ def configure_fonts() -> str | None:
         # a list of families (not the generic "sans-serif") is what turns on per-glyph fallback
         matplotlib.rcParams["font.family"] = ["DejaVu Sans", family]
     matplotlib.rcParams["svg.fonttype"] = "none"
+    # the same figure gives the same SVG bytes: fixed element ids instead of random ones
+    # (a run's folder is reproducible, and figures drawn in worker processes can be compared)
+    matplotlib.rcParams["svg.hashsalt"] = "countysim"
     return family
 
 
@@ -76,12 +79,24 @@ def label(name: str) -> str:
     return f"{name.replace('_', ' ')} ({ind.zh})" if ind is not None else name.replace("_", " ")
 
 
-def save(fig: plt.Figure, folder: Path, name: str) -> list[Path]:
-    """Write a figure as PNG and SVG, atomically."""
+#: File metadata by format: no creation date in the SVG, so equal figures are equal files.
+METADATA: dict[str, dict[str, str | None]] = {"png": {}, "svg": {"Date": None}}
+
+
+def save(fig: plt.Figure, folder: Path, name: str, trim: bool = True) -> list[Path]:
+    """Write a figure as PNG and SVG, atomically (the same figure gives the same bytes).
+
+    Args:
+        fig: The figure (closed afterwards).
+        folder: Where to write ``name.png`` and ``name.svg``.
+        name: The files' name.
+        trim: Trim the margins to the drawn content. False for a figure laid out with fixed
+            margins: trimming costs a layout pass per file.
+    """
     paths = []
     for ext in ("png", "svg"):
         buf = io.BytesIO()
-        fig.savefig(buf, format=ext, dpi=130, bbox_inches="tight")
+        fig.savefig(buf, format=ext, dpi=130, bbox_inches="tight" if trim else None, metadata=METADATA[ext])
         path = folder / f"{name}.{ext}"
         atomic.write_bytes(path, buf.getvalue())
         paths.append(path)

@@ -2,8 +2,10 @@
 
 The folder is staged under a temporary name and renamed into place when everything is
 written, so an interrupted or failed run never leaves a folder that looks complete. The
-figures are drawn by the caller's function (the command line passes
-:func:`experiments.report.plots.run_figures`): the run layer writes, the report layer draws.
+figures are drawn by the caller's function (the command line's draws them in two worker
+processes, :mod:`experiments.cli.figures`): the run layer writes, the report layer draws.
+Drawing starts before the tables are written and the folder is renamed into place only
+after the drawing has finished, so the two overlap and the folder stays all-or-nothing.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from sim.policy.indicators import BY_NAME
 TIMESERIES, SUMMARY, MANIFEST, FIGURES = "timeseries.parquet", "summary.json", "manifest.json", "figures"
 CARRIERS = "carriers.parquet"
 
-#: Draws a run's figures into a folder: (the model after its run, its weekly series, the folder).
-DrawFigures = Callable[[CountyModel, Any, Path], Any]
+#: Starts drawing a run's figures into a folder: (the model after its run, its weekly
+#: series, the folder). Returns a function that waits until every figure is written and
+#: raises what drawing raised; once it returns or raises, nothing more is written there.
+DrawFigures = Callable[[CountyModel, Any, Path], Callable[[], list[Path]]]
 
 
 def write_parquet(df: Any, path: Path) -> None:
@@ -100,9 +104,9 @@ def run_to_folder(
         counterfactual: Also run the scenario with the policy off on the same seed and
             measure cost-effectiveness against it (twice the run time); otherwise
             against the run's own start.
-        draw: Draws the figures into ``figures/`` of the staged folder, so they are
-            moved into place with the rest (e.g. :func:`experiments.report.plots.run_figures`);
-            None: no figures.
+        draw: Starts drawing the figures into ``figures/`` of the staged folder, so they
+            are moved into place with the rest (see :data:`DrawFigures`; the command line
+            passes :meth:`experiments.cli.figures.FigureProcesses.draw`); None: no figures.
 
     Returns:
         The run's result and the folder written.
@@ -113,14 +117,19 @@ def run_to_folder(
     if counterfactual:
         cf = CountyModel(no_plan(scenario), seed=result.seed, county=model.county).run(progress=progress)
     out = Path(out)
+    drawing = draw is not None and (scenario.outputs.figures if figures is None else figures)
     with atomic.staged_dir(out) as stage:
-        write_parquet(result.timeseries, stage / TIMESERIES)
-        write_parquet(result.carriers, stage / CARRIERS)
-        summary = run_summary(scenario, result, cf)
-        atomic.write_json(stage / SUMMARY, summary)
-        atomic.write_json(stage / MANIFEST, manifest(scenario, result))
-        if draw is not None and (scenario.outputs.figures if figures is None else figures):
-            draw(model, result.timeseries, stage / FIGURES)
+        # figures first: they may be drawn elsewhere while this process writes the tables
+        wait = draw(model, result.timeseries, stage / FIGURES) if draw is not None and drawing else None
+        try:
+            write_parquet(result.timeseries, stage / TIMESERIES)
+            write_parquet(result.carriers, stage / CARRIERS)
+            atomic.write_json(stage / SUMMARY, run_summary(scenario, result, cf))
+            atomic.write_json(stage / MANIFEST, manifest(scenario, result))
+        finally:
+            # also when a table failed: no figure may still be written when the stage is removed
+            if wait is not None:
+                wait()
     return result, out
 
 
