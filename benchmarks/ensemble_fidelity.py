@@ -19,10 +19,11 @@ coverage of villages, online spending, farm online sales; each year of the horiz
   worker process) and the mean time of a county of each size.
 
 Rule (stated in docs/PERFORMANCE.md "Ensemble mode"): a setting is kept when every
-indicator's ``|d| <= --tolerance`` (2); an indicator constant over the full-detail seeds
-(``mc_se = 0``) passes only if the candidate equals it. The weights are tried at the
-scenario's re-plan interval; the re-plan intervals at the coarsest kept weight; the
-choice is the coarsest weight kept, then the coarsest interval kept at it. Usage::
+indicator's ``|d| <= --tolerance`` (2). An indicator the full-detail seeds did not move
+(``mc_se = 0``; with a few seeds, a tier share whose counties all stayed on their side
+of a threshold) is measured in its spread pooled over all settings instead. The weights
+are tried in increasing order at the scenario's re-plan interval and kept up to the first
+that fails; then the re-plan intervals likewise at the coarsest kept weight. Usage::
 
     python -m benchmarks.ensemble_fidelity [--per-stratum 2] [--seeds 4] [--reference-weight 1]
         [--weights 50 100 200 400] [--replan 8 13] [--workers 2] [--calibration]
@@ -50,7 +51,7 @@ from benchmarks import write_results
 from experiments.national.calibration import load_calibration, simulate_national
 from experiments.national.ensemble import national_indicators
 from experiments.run.runner import run_experiment
-from experiments.spec.ensemble import counties, parse_ensemble
+from experiments.spec.ensemble import counties, parse_ensemble, resolve_calibrated
 from experiments.spec.experiment import spec_from_dict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,29 +124,59 @@ def run_setting(per_stratum: int, weight: int, replan: int, seeds: int, workers:
     }
 
 
-def compare(reference: dict[str, Any], candidate: dict[str, Any], tolerance: float) -> dict[str, Any]:
-    """Each indicator's difference from the reference in MC standard errors, and the verdict."""
-    rows: dict[str, dict[str, float]] = {}
+def pooled_sd(settings: list[dict[str, Any]]) -> dict[str, float]:
+    """Each indicator's spread over seeds pooled over settings (each around its own mean):
+    the MC standard error with all settings' degrees of freedom, for an indicator the
+    full-detail seeds happened not to move."""
+    out: dict[str, float] = {}
+    for key in settings[0]["estimates"]:
+        ss = dof = 0.0
+        for s in settings:
+            v = s["estimates"][key]
+            if len(v) > 1:
+                ss += statistics.variance(v) * (len(v) - 1)
+                dof += len(v) - 1
+        out[key] = math.sqrt(ss / dof) if dof else 0.0
+    return out
+
+
+def _ratio(num: float, den: float) -> float:
+    return num / den if den > 0 else (0.0 if num == 0 else math.copysign(math.inf, num))
+
+
+def compare(
+    reference: dict[str, Any], candidate: dict[str, Any], tolerance: float, pooled: dict[str, float]
+) -> dict[str, Any]:
+    """Each indicator's difference from the reference in MC standard errors, and the verdict.
+
+    The unit is the reference's spread over its seeds; where that is zero (an indicator
+    the full-detail seeds did not move, e.g. a tier share whose counties all stayed on
+    their side of a threshold) the spread pooled over every setting measured (``pooled``),
+    and where that is zero too only an equal value passes.
+    """
+    rows: dict[str, dict[str, Any]] = {}
     ok = True
     for key, ref in reference["estimates"].items():
         cand = candidate["estimates"][key]
         mr, mc = statistics.fmean(ref), statistics.fmean(cand)
         sr = statistics.stdev(ref) if len(ref) > 1 else 0.0
         sc = statistics.stdev(cand) if len(cand) > 1 else 0.0
+        unit = sr if sr > 0 else pooled[key]
         diff = mc - mr
-        # exact zero spread: an indicator the seeds never move (e.g. no leading county yet)
-        d = diff / sr if sr > 0 else (0.0 if diff == 0 else math.inf * diff)
-        se_diff = math.sqrt(sr**2 / len(ref) + sc**2 / len(cand))
-        z = diff / se_diff if se_diff > 0 else (0.0 if diff == 0 else math.inf * diff)
+        d = _ratio(diff, unit)
+        z = _ratio(diff, math.sqrt(sr**2 / len(ref) + sc**2 / len(cand)))
         passed = abs(d) <= tolerance
         ok &= passed
         rows[key] = {
             "reference": mr,
             "candidate": mc,
             "mc_se": sr,
+            "unit": unit,
+            "unit_pooled": sr == 0,
             "candidate_sd": sc,
             "d": d,
             "z": z,
+            "relative": diff / mr if mr else math.nan,
             "pass": passed,
         }
     return {"pass": ok, "worst": max(rows, key=lambda k: abs(rows[k]["d"])), "indicators": rows}
@@ -156,22 +187,31 @@ def _label(s: dict[str, Any]) -> str:
 
 
 def choose(results: dict[str, Any], tolerance: float) -> dict[str, Any]:
-    """Apply the rule: coarsest kept weight at the scenario's interval, then the coarsest
-    interval kept at that weight. Returns the comparisons and the choice."""
+    """Apply the rule: the weights in increasing order at the scenario's interval, kept up
+    to the first that fails; then the intervals in increasing order at the coarsest kept
+    weight, likewise. Returns the comparisons, the choice and the chosen setting's record."""
     ref = results["reference"]
-    comps = {_label(s): compare(ref, s, tolerance) for s in results["candidates"]}
+    pooled = pooled_sd([ref, *results["candidates"]])
+    comps = {_label(s): compare(ref, s, tolerance, pooled) for s in results["candidates"]}
     by = {_label(s): s for s in results["candidates"]}
     weight = ref["households_per_agent"]
     for s in sorted(results["candidates"], key=lambda s: s["households_per_agent"]):
-        if s["replan_every_weeks"] == SCENARIO_REPLAN and comps[_label(s)]["pass"]:
-            weight = max(weight, s["households_per_agent"])
+        if s["replan_every_weeks"] != SCENARIO_REPLAN:
+            continue
+        if not comps[_label(s)]["pass"]:
+            break
+        weight = s["households_per_agent"]
     replan = SCENARIO_REPLAN
-    for s in results["candidates"]:
-        if s["households_per_agent"] == weight and comps[_label(s)]["pass"]:
-            replan = max(replan, s["replan_every_weeks"])
+    for s in sorted(results["candidates"], key=lambda s: s["replan_every_weeks"]):
+        if s["households_per_agent"] != weight or s["replan_every_weeks"] == SCENARIO_REPLAN:
+            continue
+        if not comps[_label(s)]["pass"]:
+            break
+        replan = s["replan_every_weeks"]
     chosen = by.get(f"w{weight}_r{replan}", ref)
     return {
         "comparisons": comps,
+        "pooled_sd": pooled,
         "choice": {"households_per_agent": weight, "replan_every_weeks": replan},
         "by": chosen,
     }
@@ -190,6 +230,36 @@ def full_ensemble_estimate(setting: dict[str, Any], workers: int) -> dict[str, f
     means = setting["mean_run_s_by_size"]
     cpu = float(sum(units[s] * means[s] for s in units.index))
     return {"cpu_s": cpu, "wall_min_estimate": cpu / workers / 60.0, "workers": workers}
+
+
+def cpu_by_size(per_stratum: int, weight: int, replan: int, repeats: int) -> dict[str, Any]:
+    """CPU seconds of one county run by size, in this process (``time.process_time``: what
+    a run costs whatever else the machine is doing), over the first county of each
+    stratum, ``repeats`` times each; the median of the repeats per county, then the mean
+    over the counties of a size."""
+    from sim.config import load_scenario  # the model only for this measurement
+    from sim.model import CountyModel
+
+    section = resolve_calibrated(ensemble_section(per_stratum, weight, replan), "ensemble_fidelity", SPECS)
+    ens = parse_ensemble(section, "ensemble_fidelity")
+    scenario_path = SPECS / ens.scenario
+    firsts = [c for c in counties(ens, SPECS) if c.label.endswith("-0000")]
+    by_size: dict[str, list[float]] = {}
+    for c in firsts:
+        scenario = load_scenario(scenario_path, c.overrides)
+        times = []
+        for _ in range(repeats):
+            t0 = time.process_time()
+            CountyModel(scenario, seed=1).run(progress=False)
+            times.append(time.process_time() - t0)
+        by_size.setdefault(c.overrides["map.size"], []).append(statistics.median(times))
+    return {
+        "households_per_agent": weight,
+        "replan_every_weeks": replan,
+        "mean_run_s_by_size": {k: statistics.fmean(v) for k, v in by_size.items()},
+        "counties_by_size": {k: len(v) for k, v in by_size.items()},
+        "repeats": repeats,
+    }
 
 
 def time_calibration_evaluation(workers: int) -> dict[str, Any]:
@@ -244,7 +314,10 @@ def detail(results: dict[str, Any], tolerance: float) -> str:
     ]
     for k in keys:
         r = picked["comparisons"][labels[0]]["indicators"][k] if labels else None
-        cells = [_fmt(picked["comparisons"][lab]["indicators"][k]["d"]) for lab in labels]
+        cells = [
+            f"{_fmt(c['d'])} ({c['relative']:+.1%})"
+            for c in (picked["comparisons"][lab]["indicators"][k] for lab in labels)
+        ]
         if r is not None:
             lines.append(f"| {k} | {r['reference']:.4g} | {r['mc_se']:.3g} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -253,9 +326,15 @@ def detail(results: dict[str, Any], tolerance: float) -> str:
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Run the reference, the weights, then the re-plan intervals; save after each setting."""
     results: dict[str, Any] = {"settings": vars(args).copy(), "horizon": [START, END], "candidates": []}
-    results["settings"]["out"] = str(args.out)
+    results["settings"] = {k: str(v) if isinstance(v, Path) else v for k, v in results["settings"].items()}
+    done: dict[str, dict[str, Any]] = {}
+    if args.resume and args.out.is_file():  # settings measured by an interrupted run are kept
+        before = json.loads(args.out.read_text(encoding="utf-8"))
+        done = {_label(s): s for s in [before.get("reference"), *before.get("candidates", [])] if s}
 
     def one(weight: int, replan: int) -> dict[str, Any]:
+        if f"w{weight}_r{replan}" in done:
+            return done[f"w{weight}_r{replan}"]
         print(f"weight {weight}, re-plan every {replan} weeks ...", file=sys.stderr, flush=True)
         s = run_setting(args.per_stratum, weight, replan, args.seeds, args.workers)
         print(f"  {s['experiment_wall_s']:.0f} s wall, {s['run_cpu_s']:.0f} s of runs", file=sys.stderr, flush=True)
@@ -283,8 +362,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tolerance", type=float, default=2.0, help="largest |difference| in MC standard errors")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--calibration", action="store_true", help="also time one calibration evaluation")
+    ap.add_argument(
+        "--cpu-repeats", type=int, default=0, help="also time one county per stratum in-process (CPU), N times"
+    )
     ap.add_argument("--analyse", type=Path, help="recompute the comparison from this results file, no runs")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--resume", action="store_true", help="keep the settings already in --out, run the others")
     args = ap.parse_args(argv)
     results = json.loads(args.analyse.read_text(encoding="utf-8")) if args.analyse else measure(args)
     picked = choose(results, args.tolerance)
@@ -292,14 +375,29 @@ def main(argv: list[str] | None = None) -> int:
     results["choice"] = picked["choice"]
     results["full_ensemble"] = full_ensemble_estimate(picked["by"], args.workers)
     results["full_ensemble_reference_weight"] = full_ensemble_estimate(results["reference"], args.workers)
+    if args.cpu_repeats:
+        ch, ref = picked["choice"], results["reference"]
+        settings = {(ref["households_per_agent"], SCENARIO_REPLAN), (50, SCENARIO_REPLAN)}
+        settings.add((ch["households_per_agent"], ch["replan_every_weeks"]))
+        results["cpu"] = [cpu_by_size(args.per_stratum, w, k, args.cpu_repeats) for w, k in sorted(settings)]
+        results["full_ensemble_cpu"] = [
+            {
+                **full_ensemble_estimate(c, args.workers),
+                "households_per_agent": c["households_per_agent"],
+                "replan_every_weeks": c["replan_every_weeks"],
+            }
+            for c in results["cpu"]
+        ]
     if args.calibration:
         results["calibration_evaluation"] = time_calibration_evaluation(args.workers)
-    if not args.analyse or args.calibration:
+    if not args.analyse or args.calibration or args.cpu_repeats:
         write_results(args.out, **{k: v for k, v in results.items() if k not in ("machine", "git_commit", "versions")})
     print(markdown(results, args.tolerance))
     print()
     print(detail(results, args.tolerance))
     print(json.dumps({k: results[k] for k in ("choice", "full_ensemble")}, indent=1))
+    if "full_ensemble_cpu" in results:
+        print(json.dumps(results["full_ensemble_cpu"], indent=1))
     if "calibration_evaluation" in results:
         print(json.dumps(results["calibration_evaluation"]))
     return 0

@@ -10,15 +10,19 @@ cluster, and the tables and the national indicators are compared exactly.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 
 from experiments.national.ensemble import national_indicators
+from experiments.run.backends import DaskBackend, worker_name
 from experiments.run.runner import run_experiment
 from experiments.spec.ensemble import counties, parse_ensemble
 from experiments.spec.experiment import spec_from_dict
+from experiments.spec.plan import RunOutcome
 from tests.helpers import RESULT_COLUMNS_EXCLUDED
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,3 +82,37 @@ def test_national_ensemble_is_bit_identical_on_serial_process_and_dask_backends(
         pd.testing.assert_frame_equal(got, want, check_exact=True, obj=name)
         pd.testing.assert_frame_equal(national_indicators(table, weights, strata), national, check_exact=True, obj=name)
     assert tables["dask-2"]["worker"].nunique() == 2  # both Dask workers ran counties
+
+
+def _sleepy_run(job: SimpleNamespace) -> RunOutcome:
+    """A stand-in run that only takes time, and says when it ran."""
+    start = time.time()
+    time.sleep(0.4)
+    return RunOutcome(job.run_id, "ok", {"start": start, "end": time.time()}, worker=worker_name())
+
+
+@pytest.mark.slow
+def test_dask_keeps_workers_that_join_late_busy() -> None:
+    """On a batch-queue cluster workers join one job at a time, after the experiment has
+    connected: the runs in flight must follow the workers present, not those at the start."""
+    from distributed import LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address="127.0.0.1:0",
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        DaskBackend(scheduler=cluster.scheduler_address) as backend,
+    ):
+        assert backend.workers == 1 and backend.window() == 2
+        cluster.scale(3)
+        backend.client.wait_for_workers(3, timeout=60)
+        backend.WINDOW_REFRESH_S = 0.0  # ask the scheduler at once instead of within 2 s
+        outcomes = list(backend.run(_sleepy_run, [SimpleNamespace(run_id=i) for i in range(12)]))
+    assert sorted(o.run_id for o in outcomes) == list(range(12)) and all(o.status == "ok" for o in outcomes)
+    spans = [(o.metrics["start"], o.metrics["end"]) for o in outcomes]
+    most_at_once = max(sum(s <= t < e for s, e in spans) for t, _ in spans)
+    assert most_at_once == 3, f"at most {most_at_once} runs ran at once on 3 workers"
