@@ -262,6 +262,21 @@ def cpu_by_size(per_stratum: int, weight: int, replan: int, repeats: int) -> dic
     }
 
 
+#: Weeks of the plan horizon measured here and of the calibration's 2021-01-04 … 2023-12-31.
+PLAN_WEEKS, CALIBRATION_WEEKS = 131, 156
+
+
+def calibration_estimate(cpu: dict[str, Any], workers: int, per_stratum: int = 3) -> dict[str, float]:
+    """Seconds for one calibration evaluation (12 strata × ``per_stratum`` counties, 156
+    weeks) from a setting's CPU time per county size over the plan horizon, scaled by
+    weeks (the build is a small part of a run), spread over ``workers``."""
+    sizes = pd.read_csv(ROOT / "configs" / "data" / "county_typology.csv", comment="#", skipinitialspace=True)
+    n = sizes.groupby("size").size() * per_stratum
+    means = cpu["mean_run_s_by_size"]
+    cpu_s = float(sum(n[k] * means[k] for k in n.index)) * CALIBRATION_WEEKS / PLAN_WEEKS
+    return {"cpu_s": cpu_s, "wall_s_estimate": cpu_s / workers, "workers": workers}
+
+
 def time_calibration_evaluation(workers: int) -> dict[str, Any]:
     """Wall time of one evaluation of calibrate_2021_2023.yaml (36 counties, 2021-2023),
     at the fitted values, as its spec stands (i.e. in the mode it names)."""
@@ -352,6 +367,26 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+def cpu_times(results: dict[str, Any], choice: dict[str, int], args: argparse.Namespace) -> dict[str, Any]:
+    """In-process CPU time by county size at full detail, at the former national setting
+    (50 households per agent, re-plan every 4 weeks) and at the choice, with the full
+    ensemble and one calibration evaluation estimated from each."""
+    ref = results["reference"]
+    settings = {(ref["households_per_agent"], SCENARIO_REPLAN), (50, SCENARIO_REPLAN)}
+    settings.add((choice["households_per_agent"], choice["replan_every_weeks"]))
+    cpu = [cpu_by_size(args.per_stratum, w, k, args.cpu_repeats) for w, k in sorted(settings)]
+    estimates = [
+        {
+            "households_per_agent": c["households_per_agent"],
+            "replan_every_weeks": c["replan_every_weeks"],
+            **full_ensemble_estimate(c, args.workers),
+            "calibration_evaluation": calibration_estimate(c, args.workers),
+        }
+        for c in cpu
+    ]
+    return {"cpu": cpu, "full_ensemble_cpu": estimates}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--per-stratum", type=int, default=2, help="counties per stratum (12 strata)")
@@ -376,18 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     results["full_ensemble"] = full_ensemble_estimate(picked["by"], args.workers)
     results["full_ensemble_reference_weight"] = full_ensemble_estimate(results["reference"], args.workers)
     if args.cpu_repeats:
-        ch, ref = picked["choice"], results["reference"]
-        settings = {(ref["households_per_agent"], SCENARIO_REPLAN), (50, SCENARIO_REPLAN)}
-        settings.add((ch["households_per_agent"], ch["replan_every_weeks"]))
-        results["cpu"] = [cpu_by_size(args.per_stratum, w, k, args.cpu_repeats) for w, k in sorted(settings)]
-        results["full_ensemble_cpu"] = [
-            {
-                **full_ensemble_estimate(c, args.workers),
-                "households_per_agent": c["households_per_agent"],
-                "replan_every_weeks": c["replan_every_weeks"],
-            }
-            for c in results["cpu"]
-        ]
+        results.update(cpu_times(results, picked["choice"], args))
     if args.calibration:
         results["calibration_evaluation"] = time_calibration_evaluation(args.workers)
     if not args.analyse or args.calibration or args.cpu_repeats:

@@ -59,7 +59,7 @@ NATIONAL_COUNTY_UNITS = 1871
 #: ``benchmarks/ensemble_fidelity.py``; table and rule in docs/PERFORMANCE.md "Ensemble mode").
 FIDELITY: dict[str, dict[str, Any]] = {
     "full": {},
-    "screening": {"population.households_per_agent": 50, "carriers.replan_every_weeks": 4},
+    "screening": {"population.households_per_agent": 10, "carriers.replan_every_weeks": 4},
 }
 Fidelity = Literal["full", "screening"]
 
