@@ -17,8 +17,9 @@ fixed in the plan), so all give the same table; they differ only in speed and re
   e.g. one started by dask-jobqueue on an HPC cluster). An address that does not answer
   is an input error after ``connect_timeout`` seconds, not a hang.
 
-At most ``2 × workers`` runs are in flight at once, so memory stays flat for any
-experiment size and a killed experiment loses only those runs.
+At most ``2 × workers`` runs are in flight at once (on Dask, the workers present at the
+moment, as a batch-queue cluster grows), so memory stays flat for any experiment size
+and a killed experiment loses only those runs.
 """
 
 from __future__ import annotations
@@ -237,6 +238,8 @@ class DaskBackend(Backend):
         self.connect_timeout = connect_timeout
         self.client: Any = None
         self.cluster: Any = None
+        self._present = 0  # workers the scheduler had when last asked
+        self._counted_at = -float("inf")
 
     def __enter__(self) -> DaskBackend:
         # distributed: heavy to import (~0.5 s), and only Dask runs need it
@@ -298,13 +301,25 @@ class DaskBackend(Backend):
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "scheduler": self.scheduler or "LocalCluster"}
 
+    #: Seconds between asking the scheduler how many workers it has (a round trip each).
+    WINDOW_REFRESH_S = 2.0
+
+    def window(self) -> int:
+        """Runs to keep in flight: twice the workers the scheduler has now, never fewer
+        than twice ``workers``; the count is asked for at most every ``WINDOW_REFRESH_S``."""
+        assert self.client is not None, "use the backend as a context manager"
+        now = time.monotonic()
+        if now - self._counted_at >= self.WINDOW_REFRESH_S:
+            self._present = len(self.client.scheduler_info().get("workers", {}))
+            self._counted_at = now
+        return 2 * max(self.workers, self._present)
+
     def run(self, fn: RunFn, jobs: Iterable[Job]) -> Iterator[RunOutcome]:
         from distributed import as_completed  # heavy, Dask runs only (see __enter__)
 
         assert self.client is not None, "use the backend as a context manager"
         tag = uuid.uuid4().hex[:8]
         source = iter(jobs)
-        window = 2 * max(self.workers, len(self.client.scheduler_info().get("workers", {})))
         pending: dict[str, tuple[Job, Any]] = {}
         ac = as_completed(loop=self.client.loop)
 
@@ -317,8 +332,13 @@ class DaskBackend(Backend):
             ac.add(fut)
             return True
 
-        while len(pending) < window and submit():
-            pass
+        def top_up() -> None:
+            # the window follows the workers present now: on a batch-queue cluster
+            # (dask-jobqueue) they join one job at a time long after the first
+            while len(pending) < self.window() and submit():
+                pass
+
+        top_up()
         try:
             for fut in ac:
                 job, _ = pending.pop(fut.key)
@@ -328,8 +348,7 @@ class DaskBackend(Backend):
                     yield RunOutcome.failed(job.run_id, _describe_exception(exc), traceback.format_exc())
                 finally:
                     fut.release()
-                while len(pending) < window and submit():
-                    pass
+                top_up()
         finally:
             if pending:  # interrupted: do not leave runs queued on a shared cluster
                 self.client.cancel([f for _, f in pending.values()])

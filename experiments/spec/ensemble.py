@@ -16,6 +16,12 @@ Two ways to cover the nation (``ensemble.sample``):
   ``county_units / per_stratum`` real units. National estimates carry the stratified
   sampling error, which :func:`experiments.national.ensemble.national_indicators` reports.
 
+How much detail each county gets (``ensemble.fidelity``): ``full`` runs them as the
+scenario says; ``screening`` runs every county at a coarser household weight and carriers'
+re-plan interval (:data:`FIDELITY`), the coarsest that kept every national indicator
+within its Monte-Carlo error of full detail, for national runs whose time is in the
+per-store, per-village and per-carrier work rather than in the households.
+
 The ensemble enters the experiment spec as ``ensemble:`` in place of ``base:``; it is
 expanded (:func:`expand_ensemble`) to an ordinary list of labelled base scenarios and
 yearly national metrics before the spec is validated, so the runner, its seeds,
@@ -44,6 +50,18 @@ from sim.errors import InputError
 #: Non-district county-level units of mainland China, 2022 (MCA: 2,844 county-level
 #: units minus 973 city districts; configs/data/official/official_statistics.csv).
 NATIONAL_COUNTY_UNITS = 1871
+
+#: What each ``ensemble.fidelity`` mode sets for every county (scenario path → value).
+#: ``full``: nothing; the counties run as the scenario and ``overrides`` say (one agent per
+#: household unless overridden). ``screening``: the coarsest household weight and carriers'
+#: re-plan interval that kept every national indicator of the stratified ensemble within
+#: 2 Monte-Carlo standard errors of full detail over the plan horizon (measured by
+#: ``benchmarks/ensemble_fidelity.py``; table and rule in docs/PERFORMANCE.md "Ensemble mode").
+FIDELITY: dict[str, dict[str, Any]] = {
+    "full": {},
+    "screening": {"population.households_per_agent": 10, "carriers.replan_every_weeks": 4},
+}
+Fidelity = Literal["full", "screening"]
 
 _COLUMNS = ("stratum", "region", "map_region", "size", "county_units", "logistics_center_share")
 _REGIONS: tuple[str, ...] = get_args(Region)
@@ -170,7 +188,11 @@ class EnsembleSpec(BaseModel):
     Attributes:
         typology: Typology CSV, relative to the spec file.
         scenario: Scenario every county starts from (policy, timeline, behaviour), relative to the spec file.
-        overrides: Dotted-path overrides for every county (e.g. households_per_agent for speed).
+        overrides: Dotted-path overrides for every county.
+        fidelity: ``full`` (counties as the scenario and overrides say) or ``screening``
+            (every county at the household weight and re-plan interval of :data:`FIDELITY`,
+            chosen so the national indicators stay within their Monte-Carlo error of full
+            detail); a path the mode sets may not also be in ``overrides``.
         sample: ``full`` (every county unit) or ``stratified`` (``per_stratum`` per type).
         per_stratum: Counties simulated per stratum when stratified [count, 2-1000]; at
             least 2 so the within-stratum variance, and hence the band, can be estimated.
@@ -195,6 +217,7 @@ class EnsembleSpec(BaseModel):
     typology: Path
     scenario: Path
     overrides: dict[str, Any] = Field(default_factory=dict)
+    fidelity: Fidelity = "full"
     sample: Literal["full", "stratified"] = "stratified"
     per_stratum: int = Field(3, ge=2, le=1000)
     national_count: int | None = Field(NATIONAL_COUNTY_UNITS, ge=1)
@@ -280,11 +303,27 @@ def resolve_calibrated(data: Any, source: str, base_dir: Path | None) -> Any:
 def parse_ensemble(data: Any, source: str) -> EnsembleSpec:
     """Validate the ``ensemble`` mapping, naming the bad field in an InputError."""
     try:
-        return EnsembleSpec.model_validate(data)
+        ens = EnsembleSpec.model_validate(data)
     except ValidationError as err:
         e = err.errors()[0]
         loc = ".".join(str(x) for x in e["loc"])
-        raise InputError(f"ensemble.{loc}: {e['msg']}", source=source) from None
+        got = f" (got {e['input']!r})" if e["type"] == "literal_error" else ""
+        raise InputError(f"ensemble.{loc}: {e['msg']}{got}", source=source) from None
+    both = sorted(set(FIDELITY[ens.fidelity]) & set(ens.overrides))
+    if both:
+        raise InputError(
+            f"ensemble.overrides: {', '.join(both)} is set by ensemble.fidelity: {ens.fidelity} "
+            f"({', '.join(f'{k}={FIDELITY[ens.fidelity][k]}' for k in both)}); remove it from overrides, "
+            "or use fidelity: full to set it yourself",
+            source=source,
+        )
+    return ens
+
+
+def county_overrides(ens: EnsembleSpec) -> dict[str, Any]:
+    """The overrides every county of the ensemble shares: its fidelity mode's settings and
+    ``overrides`` (never the same path twice: :func:`parse_ensemble` refuses that)."""
+    return {**FIDELITY[ens.fidelity], **ens.overrides}
 
 
 def counties(ens: EnsembleSpec, base_dir: Path | None = None) -> list[County]:
@@ -300,6 +339,7 @@ def counties(ens: EnsembleSpec, base_dir: Path | None = None) -> list[County]:
     # development levels from a stream of their own, so adding them moved no other draw
     dev_rng = np.random.default_rng(np.random.SeedSequence([ens.seed, 1]))
     out: list[County] = []
+    shared = county_overrides(ens)
     for s in strata:
         n = s.county_units if ens.sample == "full" else min(ens.per_stratum, s.county_units)
         seeds = rng.integers(0, 2**32 - 1, size=n)
@@ -309,7 +349,7 @@ def counties(ens: EnsembleSpec, base_dir: Path | None = None) -> list[County]:
         levels = (dev_rng.permutation(n) + dev_rng.random(n)) / n
         for k in range(n):
             ov = {
-                **ens.overrides,
+                **shared,
                 "map.region": s.map_region,
                 "map.size": s.size,
                 "map.map_seed": int(seeds[k]),

@@ -9,7 +9,7 @@ import pytest
 
 from experiments.national.ensemble import national_indicators, write_national
 from experiments.run.runner import run_experiment
-from experiments.spec.ensemble import NATIONAL_COUNTY_UNITS, counties, load_typology, parse_ensemble
+from experiments.spec.ensemble import FIDELITY, NATIONAL_COUNTY_UNITS, counties, load_typology, parse_ensemble
 from experiments.spec.experiment import load_spec, spec_from_dict
 from sim.errors import InputError
 
@@ -63,6 +63,92 @@ def test_national_2025_spec_expands() -> None:
     spec = load_spec(ROOT / "configs" / "experiments" / "national_2025.yaml")
     assert len(spec.base) == 36
     assert {m.column for m in spec.metrics} >= {"tier_2025", "leading_2025", "express_2025", "farm_online_2025"}
+
+
+def _typology(tmp_path: Path) -> Path:
+    typ = tmp_path / "typ.csv"
+    typ.write_text(SMALL)
+    return typ
+
+
+def test_fidelity_screening_sets_weight_and_schedule_of_every_county(tmp_path: Path) -> None:
+    ens = {"typology": str(_typology(tmp_path)), "scenario": "x.yaml", "national_count": None, "sample": "full"}
+    mode = FIDELITY["screening"]
+    assert set(mode) == {"population.households_per_agent", "carriers.replan_every_weeks"}
+    screening = counties(parse_ensemble({**ens, "fidelity": "screening", "overrides": {"a.b": 1}}, "t"))
+    assert len(screening) == 9
+    for c in screening:
+        assert {k: c.overrides[k] for k in mode} == mode
+        assert c.overrides["a.b"] == 1  # the ensemble's own overrides still reach every county
+    # full (the default) adds nothing: the counties run as the scenario and overrides say
+    full = counties(parse_ensemble(ens, "t"))
+    assert all(not set(mode) & set(c.overrides) for c in full)
+    # the mode moves no draw: same maps, centres and development levels
+    assert [(c.label, c.overrides["map.map_seed"], c.development) for c in full] == [
+        (c.label, c.overrides["map.map_seed"], c.development) for c in screening
+    ]
+
+
+def test_fidelity_expands_into_the_bases_of_the_spec(tmp_path: Path) -> None:
+    ens = {"typology": str(_typology(tmp_path)), "scenario": "x.yaml", "national_count": None, "fidelity": "screening"}
+    spec = spec_from_dict({"name": "f", "ensemble": ens, "design": "list"})
+    assert spec.ensemble["fidelity"] == "screening"  # recorded in the resolved spec (and the manifest)
+    for base in spec.base:
+        for path, value in FIDELITY["screening"].items():
+            assert base.overrides[path] == value
+
+
+@pytest.mark.parametrize("value", ["fast", "Screening", 1])
+def test_unknown_fidelity_names_the_field(tmp_path: Path, value: object) -> None:
+    ens = {"typology": str(_typology(tmp_path)), "scenario": "x.yaml", "national_count": None, "fidelity": value}
+    with pytest.raises(InputError, match=r"ensemble\.fidelity: Input should be 'full' or 'screening'") as err:
+        spec_from_dict({"name": "f", "ensemble": ens, "design": "list"})
+    assert repr(value) in str(err.value)
+
+
+def test_fidelity_and_an_override_of_the_same_path_is_an_error(tmp_path: Path) -> None:
+    ens = {
+        "typology": str(_typology(tmp_path)),
+        "scenario": "x.yaml",
+        "national_count": None,
+        "fidelity": "screening",
+        "overrides": {"population.households_per_agent": 7},
+    }
+    with pytest.raises(InputError, match=r"ensemble\.overrides: population\.households_per_agent is set by"):
+        parse_ensemble(ens, "t")
+    # with fidelity: full the override is the researcher's to set
+    assert (
+        counties(parse_ensemble({**ens, "fidelity": "full"}, "t"))[0].overrides["population.households_per_agent"] == 7
+    )
+
+
+def test_bad_fidelity_exits_2_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from experiments.cli.main import main
+
+    spec = tmp_path / "bad.yaml"
+    spec.write_text(
+        f"name: bad\ndesign: list\nensemble:\n  typology: {_typology(tmp_path)}\n  scenario: x.yaml\n"
+        "  national_count: null\n  fidelity: coarse\n"
+    )
+    assert main(["experiment", str(spec), "--out", str(tmp_path / "out"), "--progress", "off"]) == 2
+    err = capsys.readouterr().err
+    assert "ensemble.fidelity" in err and "'coarse'" in err and "Traceback" not in err
+
+
+def test_committed_national_specs_run_in_the_ensemble_mode() -> None:
+    from experiments.national.calibration import load_calibration
+
+    mode = FIDELITY["screening"]
+    for name in ("national_2025.yaml", "national_full.yaml"):
+        spec = load_spec(ROOT / "configs" / "experiments" / name)
+        assert spec.ensemble["fidelity"] == "screening", name
+        assert all({k: b.overrides[k] for k in mode} == mode for b in spec.base), name
+    full = load_spec(ROOT / "configs" / "experiments" / "national_full.yaml")
+    assert len(full.base) == NATIONAL_COUNTY_UNITS and full.replicates == 1
+    calibration, _, base = load_calibration(ROOT / "configs" / "experiments" / "calibrate_2021_2023.yaml")
+    cs = counties(parse_ensemble(calibration.ensemble, "t"), base)
+    assert calibration.ensemble["fidelity"] == "screening" and len(cs) == 36
+    assert all({k: c.overrides[k] for k in mode} == mode for c in cs)
 
 
 def _run(tmp_path: Path, typ: Path, sample: str, replicates: int) -> pd.DataFrame:
